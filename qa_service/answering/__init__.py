@@ -1,0 +1,1 @@
+"""Answering: rank evidence, answer (extractive or generative), verify, refuse."""

@@ -1,0 +1,94 @@
+"""Rank the sentences inside retrieved chunks against the question; each keeps its exact span."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+
+from qa_service.answering.question import QuestionAnalysis, has_answer_type
+from qa_service.domain import Document, Evidence, ScoredChunk
+from qa_service.embeddings import Embedder
+from qa_service.ingest.sentences import split_sentences
+from qa_service.text import stem_terms
+
+# Weights of the evidence score; set on the seed eval suite (see README, "How answers are chosen").
+W_SEMANTIC, W_LEXICAL, W_TYPE, W_NAMES = 0.45, 0.35, 0.10, 0.10
+
+
+class DocumentCache:
+    """Documents and their sentence spans by id. Ids are content hashes, so entries never go stale."""
+
+    def __init__(self, load: Callable[[str, str], Document], size: int = 256) -> None:
+        self._load = load
+        self._size = size
+        self._items: OrderedDict[tuple[str, str], tuple[Document, list[tuple[int, int]]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, collection: str, document_id: str) -> tuple[Document, list[tuple[int, int]]]:
+        key = (collection, document_id)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        document = self._load(collection, document_id)
+        entry = (document, split_sentences(document.text))
+        with self._lock:
+            self._items[key] = entry
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return entry
+
+
+class EvidenceRanker:
+    """Scores sentences by semantic similarity, IDF-weighted term overlap, answer type and names."""
+
+    def __init__(self, *, embedder: Embedder, documents: DocumentCache) -> None:
+        self._embedder = embedder
+        self._documents = documents
+
+    def rank(self, question: QuestionAnalysis, chunks: list[ScoredChunk], *, collection: str) -> list[Evidence]:
+        candidates = self._candidate_sentences(chunks, collection)
+        if not candidates:
+            return []
+        texts = [c[4] for c in candidates]
+        vectors = self._embedder.embed_cached([question.text, *texts])
+        semantic = vectors[1:] @ vectors[0]
+        stems = [set(stem_terms(t)) for t in texts]
+        idf = _idf(question.key_terms, stems)
+        total_idf = sum(idf.values()) or 1.0
+        ranked: list[Evidence] = []
+        for (doc, chunk_id, start, end, text), sim, sentence_stems in zip(candidates, semantic, stems, strict=True):
+            lexical = sum(w for t, w in idf.items() if t in sentence_stems) / total_idf
+            type_match = 1.0 if has_answer_type(text, question.answer_type) else 0.0
+            names = (len(question.names & sentence_stems) / len(question.names)) if question.names else 1.0
+            score = W_SEMANTIC * float(sim) + W_LEXICAL * lexical + W_TYPE * type_match + W_NAMES * names
+            ranked.append(Evidence(
+                document_id=doc.id, source=doc.source, chunk_id=chunk_id, start=start, end=end, text=text,
+                score=round(score, 4), page=doc.page_at(start),
+                features={"semantic": round(float(sim), 4), "lexical": round(lexical, 4),
+                          "type": type_match, "names": round(names, 4)},
+            ))
+        ranked.sort(key=lambda e: e.score, reverse=True)
+        return ranked
+
+    def _candidate_sentences(
+        self, chunks: list[ScoredChunk], collection: str
+    ) -> list[tuple[Document, str, int, int, str]]:
+        seen: set[tuple[str, int]] = set()
+        out: list[tuple[Document, str, int, int, str]] = []
+        for scored in chunks:
+            chunk = scored.chunk
+            doc, spans = self._documents.get(collection, chunk.document_id)
+            for start, end in spans:
+                if start < chunk.end and end > chunk.start and (doc.id, start) not in seen:
+                    seen.add((doc.id, start))
+                    out.append((doc, chunk.id, start, end, doc.text[start:end]))
+        return out
+
+
+def _idf(terms: tuple[str, ...], sentence_stems: list[set[str]]) -> dict[str, float]:
+    n = len(sentence_stems)
+    return {t: math.log(1.0 + n / (1.0 + sum(t in s for s in sentence_stems))) for t in terms}
+

@@ -1,0 +1,32 @@
+"""Prompt templates are files under ``prompts/``, rendered strictly: missing or extra variables fail."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+from qa_service.errors import ConfigurationError
+
+
+class PromptTemplate:
+    """A ``string.Template`` file (``$name`` placeholders) with strict rendering."""
+
+    def __init__(self, path: Path) -> None:
+        if not path.is_file():
+            raise ConfigurationError(f"prompt template not found: {path}")
+        self.path = path
+        self._template = string.Template(path.read_text(encoding="utf-8"))
+        self.variables = frozenset(self._template.get_identifiers())
+
+    def render(self, **values: str) -> str:
+        given = frozenset(values)
+        if given != self.variables:
+            raise ConfigurationError(
+                f"{self.path.name}: missing {sorted(self.variables - given)}, unexpected {sorted(given - self.variables)}"
+            )
+        return self._template.substitute(values)
+
+
+def escape_delimiters(text: str) -> str:
+    """Untrusted text cannot open or close our ``<evidence>``/``<question>`` delimiters."""
+    return text.replace("<", "‹").replace(">", "›")

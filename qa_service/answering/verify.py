@@ -1,0 +1,98 @@
+"""Check that every sentence of a generated answer is supported by the evidence it cites."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from qa_service.answering.question import QuestionAnalysis, has_answer_type
+from qa_service.domain import Evidence
+from qa_service.ingest.sentences import split_sentences
+from qa_service.text import numbers, proper_names, stem, stem_terms
+
+_MARKER = re.compile(r"\s*\[(\d{1,3})\]")
+MIN_TERM_SUPPORT = 0.6  # share of an answer sentence's content words that its cited spans must hold
+
+
+@dataclass(frozen=True, slots=True)
+class CitedSentence:
+    text: str  # without markers
+    citations: tuple[int, ...]  # 1-based evidence numbers
+
+
+@dataclass(slots=True)
+class Verification:
+    passed: bool
+    sentences: list[CitedSentence] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def parse_cited_sentences(answer: str) -> list[CitedSentence]:
+    """Split an answer into sentences and the ``[n]`` markers each carries."""
+    out: list[CitedSentence] = []
+    for start, end in split_sentences(answer):
+        piece = answer[start:end]
+        cites = tuple(int(n) for n in _MARKER.findall(piece))
+        text = _MARKER.sub("", piece).strip()
+        if text in (".", "") and out:  # a marker that followed the full stop belongs to the previous sentence
+            out[-1] = CitedSentence(out[-1].text, out[-1].citations + cites)
+        elif text:
+            out.append(CitedSentence(text, cites))
+    return out
+
+
+def sentence_support(sentence: str, spans: list[str], question: QuestionAnalysis) -> list[str]:
+    """Problems that make ``sentence`` unsupported by ``spans`` (empty list: supported)."""
+    evidence = " ".join(spans)
+    problems: list[str] = []
+    missing_numbers = numbers(sentence) - numbers(evidence)
+    if missing_numbers:
+        problems.append(f"numbers not in the cited evidence: {sorted(missing_numbers)}")
+    evidence_stems = set(stem_terms(evidence))
+    missing_names = {n for n in proper_names(sentence) if stem(n) not in evidence_stems}
+    if missing_names:
+        problems.append(f"names not in the cited evidence: {sorted(missing_names)}")
+    terms = set(stem_terms(sentence)) - set(question.key_terms)
+    if terms:
+        supported = len(terms & evidence_stems) / len(terms)
+        if supported < MIN_TERM_SUPPORT:
+            problems.append(f"only {supported:.0%} of its key terms are in the cited evidence")
+    return problems
+
+
+def verify_answer(answer: str, evidence: list[Evidence], question: QuestionAnalysis) -> Verification:
+    """Every sentence must cite valid evidence numbers and be supported by the spans it cites.
+
+    A sentence without a marker is accepted only if exactly the best-supporting single passage
+    supports it; the marker is then added, so the returned sentences always carry citations.
+    """
+    sentences = parse_cited_sentences(answer)
+    if not sentences:
+        return Verification(False, problems=["empty answer"])
+    problems: list[str] = []
+    checked: list[CitedSentence] = []
+    for sentence in sentences:
+        cites = sentence.citations
+        invalid = [n for n in cites if not 1 <= n <= len(evidence)]
+        if invalid:
+            problems.append(f"{sentence.text!r}: cites missing evidence {invalid}")
+            continue
+        if not cites:
+            cites = _best_supporting(sentence.text, evidence, question)
+            if not cites:
+                problems.append(f"{sentence.text!r}: no citation and no single passage supports it")
+                continue
+        issues = sentence_support(sentence.text, [evidence[n - 1].text for n in cites], question)
+        problems.extend(f"{sentence.text!r}: {issue}" for issue in issues)
+        checked.append(CitedSentence(sentence.text, tuple(dict.fromkeys(cites))))
+    if question.answer_type != "other" and not any(has_answer_type(s.text, question.answer_type)
+                                                   for s in checked):
+        problems.append(f"the answer holds no {question.answer_type}, which the question asks for")
+    return Verification(not problems, checked, problems)
+
+
+def _best_supporting(sentence: str, evidence: list[Evidence], question: QuestionAnalysis) -> tuple[int, ...]:
+    for n, item in enumerate(evidence, 1):
+        if not sentence_support(sentence, [item.text], question):
+            return (n,)
+    return ()

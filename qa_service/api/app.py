@@ -1,0 +1,53 @@
+"""``create_app(settings)`` builds the FastAPI app; heavy objects are opened in the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+from fastapi import FastAPI
+
+from qa_service import __version__
+from qa_service.api.errors import install_error_handlers
+from qa_service.api.routes import ask, documents, health
+from qa_service.services import Services, build_services
+from qa_service.settings import Settings
+
+log = logging.getLogger("qa_service")
+
+
+def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
+    """The app. Pass ``services`` to share already-built services (tests); otherwise built at start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        built = services or await anyio.to_thread.run_sync(build_services, settings)
+        if built.store.has_collection(settings.collection):
+            # Build the lexical index now so the first question does not pay for it.
+            await anyio.to_thread.run_sync(built.retriever.lexical_index, settings.collection)
+        else:
+            log.warning("collection %r is empty: run `qa-service ingest PATH` first", settings.collection)
+        app.state.services = built
+        yield
+        app.state.services = None
+
+    app = FastAPI(
+        title="qa-service",
+        version=__version__,
+        summary="Grounded question answering over your documents, with exact character-level citations.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(ask.router)
+    app.include_router(documents.router)
+    app.include_router(health.router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn factory (``qa-service serve``): settings from the QA_* environment."""
+    from qa_service.settings import load_settings
+
+    return create_app(load_settings())

@@ -1,0 +1,90 @@
+"""POST /ask: a grounded answer with exact citations, as JSON or Server-Sent Events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+from fastapi import APIRouter
+from sse_starlette.sse import EventSourceResponse
+
+from qa_service.answering.answerer import Answer
+from qa_service.api.deps import ServicesDep
+from qa_service.api.schemas import AskRequest, AskResponse, Citation, ErrorResponse
+from qa_service.errors import InvalidInputError, NotFoundError
+from qa_service.services import Services
+
+router = APIRouter(tags=["ask"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorResponse, "description": "Unknown collection"},
+    422: {"model": ErrorResponse, "description": "Invalid question or parameters"},
+}
+
+
+@router.post("/ask", response_model=AskResponse, responses={**_ERRORS, 200: {
+    "content": {"text/event-stream": {}}, "description": "JSON, or SSE events when stream=true"}})
+async def ask(request: AskRequest, services: ServicesDep) -> Any:
+    """Answer a question from the indexed documents, citing the exact characters that support it."""
+    question, collection, top_k, mode = _validated(request, services)
+    if request.stream:
+        return EventSourceResponse(_stream(services, question, collection, top_k, mode))
+    answer = await anyio.to_thread.run_sync(
+        lambda: services.answerer.ask(question, collection=collection, top_k=top_k, mode=mode)
+    )
+    return to_response(answer, collection)
+
+
+def _validated(request: AskRequest, services: Services) -> tuple[str, str, int, Any]:
+    settings = services.settings
+    question = " ".join(request.question.split())
+    if not question:
+        raise InvalidInputError("the question is empty", code="empty_question")
+    if len(question) > settings.limits.max_question_chars:
+        raise InvalidInputError(
+            f"the question has {len(question)} characters; the limit is {settings.limits.max_question_chars}",
+            code="question_too_long",
+        )
+    top_k = request.top_k if request.top_k is not None else settings.retrieval.top_k
+    if not 1 <= top_k <= settings.limits.max_top_k:
+        raise InvalidInputError(f"top_k must be between 1 and {settings.limits.max_top_k}", code="invalid_top_k")
+    collection = request.collection or settings.collection
+    if not services.store.has_collection(collection):
+        raise NotFoundError(f"collection {collection!r} does not exist", code="collection_not_found")
+    return question, collection, top_k, request.mode or settings.answer_mode
+
+
+async def _stream(services: Services, question: str, collection: str, top_k: int, mode: Any) -> AsyncIterator[
+        dict[str, str]]:
+    yield {"event": "progress", "data": json.dumps({"stage": "retrieving"})}
+    answer = await anyio.to_thread.run_sync(
+        lambda: services.answerer.ask(question, collection=collection, top_k=top_k, mode=mode)
+    )
+    for piece in _pieces(answer.answer):
+        yield {"event": "token", "data": json.dumps({"text": piece})}
+    yield {"event": "final", "data": to_response(answer, collection).model_dump_json()}
+
+
+def _pieces(text: str) -> list[str]:
+    words = text.split(" ")
+    return [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
+
+
+def to_response(answer: Answer, collection: str) -> AskResponse:
+    return AskResponse(
+        answer=answer.answer,
+        refused=answer.refused,
+        mode=answer.mode,
+        citations=[
+            Citation(index=i, document_id=e.document_id, source=e.source, chunk_id=e.chunk_id, start=e.start,
+                     end=e.end, quote=e.text, score=e.score, page=e.page)
+            for i, e in enumerate(answer.citations, 1)
+        ],
+        timings_ms=answer.timings_ms,
+        question=answer.question,
+        collection=collection,
+        refusal_reason=answer.refusal_reason,
+        fallback_reason=answer.fallback_reason,
+    )

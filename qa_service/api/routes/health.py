@@ -1,0 +1,29 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from qa_service.services import Services
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(request: Request) -> JSONResponse:
+    """Ready once models are loaded and the lexical index of the default collection is built."""
+    services: Services | None = getattr(request.app.state, "services", None)
+    if services is None:
+        return JSONResponse(status_code=503, content={"status": "starting"})
+    collection = services.settings.collection
+    chunks = 0
+    if services.store.has_collection(collection):
+        chunks = len(services.retriever.lexical_index(collection).index.chunks)
+    return JSONResponse({"status": "ready", "collection": collection, "chunks": chunks})

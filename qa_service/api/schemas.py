@@ -1,0 +1,72 @@
+"""Request and response models of the HTTP API (they are the OpenAPI page)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=20_000)
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"question": "How many Druze civilians were killed in Sweida?"}]},
+    )
+
+    question: str = Field(description="The question, in plain language.")
+    collection: str | None = Field(default=None, description="Collection to search; default from settings.")
+    top_k: int | None = Field(default=None, description="Chunks handed to evidence ranking (1..max_top_k).")
+    mode: Literal["auto", "extractive", "generative"] | None = Field(
+        default=None, description="extractive: no LLM; generative: LLM over numbered evidence; auto: LLM if verified."
+    )
+    history: list[ChatMessage] = Field(default_factory=list, max_length=50, description="Earlier turns.")
+    stream: bool = Field(default=False, description="Answer as Server-Sent Events.")
+
+
+class Citation(BaseModel):
+    index: int = Field(description="The n of the [n] marker in the answer.")
+    document_id: str
+    source: str
+    chunk_id: str
+    start: int = Field(description="Start offset into the document text (GET /documents/{id}/text).")
+    end: int = Field(description="End offset (exclusive).")
+    quote: str = Field(description="Exactly document_text[start:end].")
+    score: float
+    page: int | None = Field(default=None, description="1-based PDF page.")
+
+
+class AskResponse(BaseModel):
+    answer: str = Field(examples=["Last week ISIS suicide bombers killed more than 215 Druze civilians … [1]"])
+    refused: bool = Field(description="True when the documents do not answer the question.")
+    mode: Literal["extractive", "generative"] = Field(description="The mode that produced this answer.")
+    citations: list[Citation]
+    timings_ms: dict[str, float]
+    question: str
+    collection: str
+    refusal_reason: str | None = Field(default=None, description="Why the question was refused.")
+    fallback_reason: str | None = Field(default=None, description="Why auto mode answered extractively.")
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class DocumentPublic(BaseModel):
+    id: str
+    source: str
+    title: str
+    state: str
+    chunk_count: int
+    size: int

@@ -1,0 +1,121 @@
+"""Command line: ``qa-service ingest | ask | serve``; every command honours the QA_* settings."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from qa_service.errors import QAError
+from qa_service.settings import AnswerMode, Settings, load_settings
+
+app = typer.Typer(help="Grounded question answering over your documents.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except QAError as exc:
+        err_console.print(f"[red]error:[/red] {escape(exc.message)}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .html .pdf)", exists=True)],
+    collection: Annotated[str | None, typer.Option(help="Collection name (default: QA_COLLECTION)")] = None,
+) -> None:
+    """Load, clean, chunk, embed and store documents; unchanged files are skipped."""
+    from qa_service.ingest.pipeline import IngestResult, iter_source_files
+    from qa_service.services import build_services
+
+    settings = _settings()
+    files = list(iter_source_files(paths))
+    if not files:
+        err_console.print("[yellow]no supported files found[/yellow]")
+        raise typer.Exit(1)
+    with console.status("loading the embedding model"):
+        services = build_services(settings)
+    name = collection or settings.collection
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("ingesting", total=len(files))
+
+        def on_progress(result: IngestResult) -> None:
+            if result.outcome == "failed":
+                progress.console.print(f"[red]failed[/red] {escape(result.source)}: {escape(result.error or '')}")
+            progress.advance(task)
+
+        report = services.ingestor.ingest_paths(files, collection=name, on_progress=on_progress)
+    console.print(
+        f"{name}: {report.count('added')} added, {report.count('replaced')} replaced, "
+        f"{report.count('unchanged')} unchanged, {report.count('failed')} failed; {report.chunks} chunks written"
+    )
+    if report.count("failed"):
+        raise typer.Exit(1)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question")],
+    collection: Annotated[str | None, typer.Option(help="Collection name")] = None,
+    mode: Annotated[str | None, typer.Option(help="auto | extractive | generative")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the /ask JSON response")] = False,
+) -> None:
+    """Answer one question and print its citations."""
+    from qa_service.api.routes.ask import to_response
+    from qa_service.services import build_services
+
+    settings = _settings()
+    if mode not in (None, "auto", "extractive", "generative"):
+        err_console.print("[red]error:[/red] --mode must be auto, extractive or generative")
+        raise typer.Exit(2)
+    services = build_services(settings)
+    name = collection or settings.collection
+    try:
+        if not services.store.has_collection(name):
+            raise QAError(f"collection {name!r} does not exist: run `qa-service ingest PATH` first")
+        chosen: AnswerMode = mode or settings.answer_mode  # type: ignore[assignment]
+        answer = services.answerer.ask(question, collection=name, top_k=settings.retrieval.top_k, mode=chosen)
+    except QAError as exc:
+        err_console.print(f"[red]error:[/red] {escape(exc.message)}")
+        raise typer.Exit(1) from None
+    response = to_response(answer, name)
+    if as_json:
+        console.print_json(response.model_dump_json())
+        return
+    console.print(escape(response.answer), highlight=False)
+    if response.refused and response.refusal_reason:
+        console.print(f"[dim]({escape(response.refusal_reason)})[/dim]")
+    for c in response.citations:
+        console.print(f"[bold][{c.index}][/bold] {escape(c.source)} [{c.start}:{c.end}]: "
+                      f"[italic]{escape(json.dumps(c.quote, ensure_ascii=False))}[/italic]", highlight=False)
+    console.print(f"[dim]mode: {response.mode}; {response.timings_ms['total']:.0f} ms[/dim]")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+) -> None:
+    """Serve the HTTP API (and the OpenAPI docs at /docs)."""
+    import uvicorn
+
+    _settings()  # fail fast on a wrong setting, before uvicorn starts
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run("qa_service.api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level="info")
+
+
+if __name__ == "__main__":
+    app()

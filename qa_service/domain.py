@@ -1,0 +1,67 @@
+"""Plain data passed along the one-way flow: file -> Document -> Chunk -> Evidence -> Answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A cleaned document. ``id`` is the content hash of the source file's bytes."""
+
+    id: str
+    source: str
+    title: str
+    text: str
+    media_type: str
+    page_starts: tuple[int, ...] = ()  # char offset where each PDF page begins in ``text``
+
+    def page_at(self, offset: int) -> int | None:
+        """1-based page holding ``offset`` (PDF only)."""
+        if not self.page_starts:
+            return None
+        page = 0
+        for i, start in enumerate(self.page_starts):
+            if start <= offset:
+                page = i
+        return page + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A slice ``document.text[start:end]`` that is embedded and indexed."""
+
+    id: str
+    document_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+    source: str
+    page: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredChunk:
+    """A retrieved chunk with the scores that ranked it."""
+
+    chunk: Chunk
+    score: float
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    dense_similarity: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One sentence span of a document, scored against the question."""
+
+    document_id: str
+    source: str
+    chunk_id: str
+    start: int
+    end: int
+    text: str
+    score: float
+    page: int | None = None
+    features: dict[str, float] = field(default_factory=dict)

