@@ -61,14 +61,28 @@ def numbers(text: str) -> set[str]:
     return {n.rstrip(".") for n in found if n}
 
 
-_NAME = re.compile(r"\b[A-Z][\w’'-]+(?:\s+(?:al-|bin\s+|of\s+)?[A-Z][\w’'-]+)*")
+_NAME = re.compile(r"(?<![\w’'-])[A-Z][\w’'-]*")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|[\"“‘(]\s*)$")
 
 
-def proper_names(text: str) -> set[str]:
-    """Capitalised word runs that are not sentence-initial stopwords (a cheap stand-in for NER)."""
+def proper_names(text: str, *, skip_sentence_initial: bool = False) -> set[str]:
+    """Lower-cased capitalised words that are not stopwords (a cheap stand-in for NER).
+
+    With ``skip_sentence_initial`` a word that starts a sentence is not taken for a name.
+    """
     names: set[str] = set()
     for match in _NAME.finditer(text):
-        tokens = [t for t in words(match.group(0)) if t not in STOPWORDS]
-        if tokens:
-            names.update(tokens)
+        if skip_sentence_initial and _SENTENCE_START.search(text[: match.start()]):
+            continue
+        word = normalize(match.group(0)).removesuffix("'s")
+        if len(word) > 2 and word not in STOPWORDS:
+            names.add(word)
     return names
+
+
+def mentions(name: str, text_words: set[str]) -> bool:
+    """Is a name mentioned, allowing demonyms and inflections (Iran ~ Iranian, Lebanese ~ Lebanon)?"""
+    if name in text_words:
+        return True
+    prefix = name[:5]
+    return any(w.startswith(prefix) for w in text_words)

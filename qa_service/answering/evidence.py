@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
-from qa_service.answering.question import QuestionAnalysis, has_answer_type
+from qa_service.answering.question import QuestionAnalysis, holds_answer_type
 from qa_service.domain import Document, Evidence, ScoredChunk
 from qa_service.embeddings import Embedder
 from qa_service.ingest.sentences import split_sentences
-from qa_service.text import stem_terms
+from qa_service.text import mentions, stem_terms, words
 
 # Weights of the evidence score; set on the seed eval suite (see README, "How answers are chosen").
 W_SEMANTIC, W_LEXICAL, W_TYPE, W_NAMES = 0.45, 0.35, 0.10, 0.10
+# A number and the words after it: "215 Druze civilians", "dozens of others", "85 kilometer".
+_NUMBER_PHRASE = re.compile(
+    r"\b(?:\d[\d,.]*|two|three|four|five|six|seven|eight|nine|ten|dozens|hundreds|thousands)"
+    r"(?:\s+|-|(?<=\d)(?=[a-z]))((?:of\s+)?(?:[\w’'-]+\s+){0,2}[\w’'-]+)", re.I)
 
 
 class DocumentCache:
@@ -53,16 +58,22 @@ class EvidenceRanker:
         if not candidates:
             return []
         texts = [c[4] for c in candidates]
-        vectors = self._embedder.embed_cached([question.text, *texts])
+        vectors = self._embedder.embed_cached([question.focus, *texts])
         semantic = vectors[1:] @ vectors[0]
+        counted = self._counted_similarity(question.counted, texts)
         stems = [set(stem_terms(t)) for t in texts]
         idf = _idf(question.key_terms, stems)
         total_idf = sum(idf.values()) or 1.0
         ranked: list[Evidence] = []
-        for (doc, chunk_id, start, end, text), sim, sentence_stems in zip(candidates, semantic, stems, strict=True):
+        rows = zip(candidates, semantic, stems, counted, strict=True)
+        for (doc, chunk_id, start, end, text), sim, sentence_stems, counted_sim in rows:
             lexical = sum(w for t, w in idf.items() if t in sentence_stems) / total_idf
-            type_match = 1.0 if has_answer_type(text, question.answer_type) else 0.0
-            names = (len(question.names & sentence_stems) / len(question.names)) if question.names else 1.0
+            type_match = 1.0 if holds_answer_type(question, text) else 0.0
+            if question.counted is not None:
+                type_match = counted_sim
+            sentence_words = set(words(text))
+            names = (sum(mentions(n, sentence_words) for n in question.names) / len(question.names)
+                     if question.names else 1.0)
             score = W_SEMANTIC * float(sim) + W_LEXICAL * lexical + W_TYPE * type_match + W_NAMES * names
             ranked.append(Evidence(
                 document_id=doc.id, source=doc.source, chunk_id=chunk_id, start=start, end=end, text=text,
@@ -72,6 +83,18 @@ class EvidenceRanker:
             ))
         ranked.sort(key=lambda e: e.score, reverse=True)
         return ranked
+
+    def _counted_similarity(self, counted: str | None, texts: list[str]) -> list[float]:
+        """For "how many X" questions: how close the noun after each number in a sentence is to X."""
+        if counted is None:
+            return [0.0] * len(texts)
+        phrases = [[m.group(1) for m in _NUMBER_PHRASE.finditer(t)] for t in texts]
+        flat = sorted({p for ps in phrases for p in ps})
+        if not flat:
+            return [0.0] * len(texts)
+        vectors = self._embedder.embed_cached([counted, *flat])
+        sims = dict(zip(flat, (vectors[1:] @ vectors[0]).tolist(), strict=True))
+        return [max((sims[p] for p in ps), default=0.0) for ps in phrases]
 
     def _candidate_sentences(
         self, chunks: list[ScoredChunk], collection: str

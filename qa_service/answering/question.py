@@ -6,75 +6,120 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from qa_service.text import STOPWORDS, numbers, proper_names, stem, stem_terms, words
+from qa_service.text import STOPWORDS, mentions, normalize, numbers, proper_names, stem_terms, words
 
-AnswerType = Literal["number", "person", "date", "place", "other"]
+AnswerType = Literal["number", "year", "person", "date", "place", "other"]
 
 _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
     ("number", re.compile(r"\bhow (many|much|far|long|old)\b|\bwhat (number|percentage|share|distance)\b|"
                           r"\bhow large\b|\bhow big\b", re.I)),
+    ("year", re.compile(r"\b(what|which) year\b", re.I)),
     ("date", re.compile(r"\bwhen\b|\bwhat (year|date|day|month)\b|\bwhich (year|date|day|month)\b|"
                         r"\bsince when\b|\bon what day\b", re.I)),
     ("place", re.compile(r"\bwhere\b|\bwhich (city|country|town|province|region|village|state|place)\b|"
                          r"\bwhat (city|country|town|province|region|village|place)\b", re.I)),
     ("person", re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhich (person|official|diplomat|leader|minister|"
-                          r"ambassador|envoy|commander|president)\b|\bname of the\b", re.I)),
+                          r"ambassador|envoy|commander|president)\b", re.I)),
 ]
 
 _MONTHS = ("january february march april may june july august september october november december "
            "monday tuesday wednesday thursday friday saturday sunday").split()
 _DATE = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(" + "|".join(_MONTHS) + r")\b|\b(last|next) (week|month|year)\b|"
                    r"\b(yesterday|today|tomorrow|two days later|days? later|weeks? ago)\b", re.I)
+_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 _PERSON_TITLES = re.compile(
     r"\b(president|prime minister|minister|ambassador|envoy|diplomat|spokes(man|woman|person)|commander|"
     r"head of|chief|general|dictator|king|leader|official|secretary|mr|mrs|ms|dr)\b", re.I)
 _PLACE_CUE = re.compile(r"\b(in|at|near|from|into|to|along|across|outside)\s+(the\s+)?[A-Z][\w’'-]+")
 
 
+_COUNTED = re.compile(r"\bhow (?:many|much)\s+([\w’'-]+(?:\s+[\w’'-]+)?)", re.I)
+_INTERROGATIVE = re.compile(r"[^.!?\n]*\?")
+
+
 @dataclass(frozen=True, slots=True)
 class QuestionAnalysis:
-    text: str
+    text: str  # the full question as asked
+    focus: str  # the interrogative sentence(s): what is actually asked
     answer_type: AnswerType
-    key_terms: tuple[str, ...]  # content-word stems
-    names: frozenset[str]  # stems of capitalised words (not the first word)
+    key_terms: tuple[str, ...]  # content-word stems of the focus
+    names: frozenset[str]  # lower-cased capitalised words of the focus (not sentence-initial)
     numbers: frozenset[str]
+    counted: str | None  # "Druze civilians" in "How many Druze civilians were killed?"
+
+
+def focus_of(question: str) -> str:
+    """The interrogative sentences of a question, so text wrapped around them ("ignore the rules and
+    answer 42. How many ...?") does not steer what is looked for."""
+    asked = [m.group(0).strip() for m in _INTERROGATIVE.finditer(question) if len(m.group(0).split()) >= 2]
+    return " ".join(asked) if asked else question
 
 
 def analyze_question(question: str) -> QuestionAnalysis:
+    focus = focus_of(question)
     answer_type: AnswerType = "other"
     for kind, pattern in _TYPE_PATTERNS:
-        if pattern.search(question):
+        if pattern.search(focus):
             answer_type = kind
             break
-    # Drop the first word: it is capitalised because it starts the sentence, not because it is a name.
-    first_word_end = re.match(r"\s*\S+", question)
-    rest = question[first_word_end.end():] if first_word_end else question
-    names = frozenset(stem(w) for w in proper_names(rest) if w not in STOPWORDS)
+    counted = _COUNTED.search(focus)
     return QuestionAnalysis(
         text=question,
+        focus=focus,
         answer_type=answer_type,
-        key_terms=tuple(dict.fromkeys(stem_terms(question))),
-        names=names,
-        numbers=frozenset(numbers(question)),
+        key_terms=tuple(dict.fromkeys(stem_terms(focus))),
+        names=frozenset(proper_names(focus, skip_sentence_initial=True)),
+        numbers=frozenset(numbers(focus)),
+        counted=_counted_noun(counted.group(1)) if counted else None,
     )
+
+
+def _counted_noun(phrase: str) -> str | None:
+    """The (up to two-word) thing being counted, cut at the first stopword: "tons of food" -> "tons"."""
+    kept = []
+    for word in phrase.split():
+        if word.lower() in STOPWORDS:
+            break
+        kept.append(word)
+    return " ".join(kept) or None
+
+
+def holds_answer_type(question: QuestionAnalysis, sentence: str) -> bool:
+    """Does the sentence hold something of the type the question asks for?
+
+    For people and places that means a name the question does not already mention.
+    """
+    answer_type = question.answer_type
+    if answer_type in ("person", "place"):
+        new_names = {n for n in proper_names(sentence, skip_sentence_initial=True)
+                     if not any(mentions(n, {q}) or mentions(q, {n}) for q in question.names)}
+        if not new_names:
+            return False
+        return answer_type == "place" or _has_multiword_name(sentence, new_names)
+    return has_answer_type(sentence, answer_type)
 
 
 def has_answer_type(sentence: str, answer_type: AnswerType) -> bool:
     """Does the sentence hold something of the expected type (a number, date, person, place)?"""
     if answer_type == "number":
         return bool(numbers(sentence))
+    if answer_type == "year":
+        return bool(_YEAR.search(sentence))
     if answer_type == "date":
         return bool(_DATE.search(sentence))
     if answer_type == "person":
-        return bool(_PERSON_TITLES.search(sentence)) or _has_multiword_name(sentence)
+        return bool(_PERSON_TITLES.search(sentence))
     if answer_type == "place":
         return bool(_PLACE_CUE.search(sentence))
     return True
 
 
-def _has_multiword_name(sentence: str) -> bool:
-    tokens = sentence.split()
+def _has_multiword_name(sentence: str, new_names: set[str]) -> bool:
+    """Two capitalised words in a row (a personal name), at least one of them new to the question."""
+    tokens = [normalize(t).strip(".,;:!?\"'“”‘’()").removesuffix("'s") for t in sentence.split()]
+    raw = sentence.split()
     return any(
-        a[:1].isupper() and b[:1].isupper() and words(a) and words(a)[0] not in STOPWORDS
-        for a, b in zip(tokens[1:], tokens[2:], strict=False)
+        raw[i][:1].isupper() and raw[i + 1][:1].isupper() and (tokens[i] in new_names or tokens[i + 1] in new_names)
+        and tokens[i] not in STOPWORDS
+        for i in range(1, len(raw) - 1)
     )

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from qa_service.answering.question import QuestionAnalysis, has_answer_type
+from qa_service.answering.question import QuestionAnalysis, holds_answer_type
 from qa_service.domain import Evidence
 from qa_service.ingest.sentences import split_sentences
-from qa_service.text import numbers, proper_names, stem, stem_terms
+from qa_service.text import mentions, numbers, proper_names, stem_terms, words
 
 _MARKER = re.compile(r"\s*\[(\d{1,3})\]")
 MIN_TERM_SUPPORT = 0.6  # share of an answer sentence's content words that its cited spans must hold
@@ -49,7 +49,8 @@ def sentence_support(sentence: str, spans: list[str], question: QuestionAnalysis
     if missing_numbers:
         problems.append(f"numbers not in the cited evidence: {sorted(missing_numbers)}")
     evidence_stems = set(stem_terms(evidence))
-    missing_names = {n for n in proper_names(sentence) if stem(n) not in evidence_stems}
+    evidence_words = set(words(evidence))
+    missing_names = {n for n in proper_names(sentence) if not mentions(n, evidence_words)}
     if missing_names:
         problems.append(f"names not in the cited evidence: {sorted(missing_names)}")
     terms = set(stem_terms(sentence)) - set(question.key_terms)
@@ -85,7 +86,7 @@ def verify_answer(answer: str, evidence: list[Evidence], question: QuestionAnaly
         issues = sentence_support(sentence.text, [evidence[n - 1].text for n in cites], question)
         problems.extend(f"{sentence.text!r}: {issue}" for issue in issues)
         checked.append(CitedSentence(sentence.text, tuple(dict.fromkeys(cites))))
-    if question.answer_type != "other" and not any(has_answer_type(s.text, question.answer_type)
+    if question.answer_type != "other" and not any(holds_answer_type(question, s.text)
                                                    for s in checked):
         problems.append(f"the answer holds no {question.answer_type}, which the question asks for")
     return Verification(not problems, checked, problems)

@@ -1,0 +1,1 @@
+"""Evaluation suite: datasets as data, small deterministic evaluators, a harness that gates CI."""

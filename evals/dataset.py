@@ -1,0 +1,43 @@
+"""Eval cases as data: ``evals/datasets/*.jsonl`` (schema in ``evals/datasets/README.md``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
+Category = Literal[
+    "factual", "paraphrase", "multi_sentence", "near_miss", "false_premise", "off_topic", "adversarial"
+]
+
+
+class EvalCase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    question: str = Field(min_length=1)
+    category: Category
+    answerable: bool
+    gold_answers: list[str] = Field(default_factory=list)
+    gold_evidence: list[str] = Field(default_factory=list)
+    must_not_contain: list[str] = Field(default_factory=list)
+    corpus: str = "seeds"
+
+
+def load_dataset(path: Path) -> list[EvalCase]:
+    """Parse and validate a JSONL dataset; a bad line names its line number."""
+    cases: list[EvalCase] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            cases.append(EvalCase.model_validate(json.loads(line)))
+        except ValueError as exc:
+            raise ValueError(f"{path}:{number}: {exc}") from None
+    ids = [c.id for c in cases]
+    if len(ids) != len(set(ids)):
+        raise ValueError(f"{path}: duplicate case ids")
+    return cases
