@@ -9,9 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
-Category = Literal[
-    "factual", "paraphrase", "multi_sentence", "near_miss", "false_premise", "off_topic", "adversarial"
-]
+Category = Literal["factual", "paraphrase", "multi_sentence", "near_miss", "false_premise", "off_topic", "adversarial"]
 
 
 class EvalCase(BaseModel):

@@ -75,8 +75,11 @@ def score_case(case: EvalCase, response: dict[str, Any], document_texts: dict[st
         result.evidence_covered = bool(gold) and all(covered)
         if case.category == "multi_sentence":
             # The gold answer sits in one of the sentences; citing that one is what makes it correct.
-            bearing = [ok for ok, (doc, gs, ge) in zip(covered, gold, strict=True)
-                       if any(_norm(g) in _norm(document_texts[doc][gs:ge]) for g in case.gold_answers)]
+            bearing = [
+                ok
+                for ok, (doc, gs, ge) in zip(covered, gold, strict=True)
+                if any(_norm(g) in _norm(document_texts[doc][gs:ge]) for g in case.gold_answers)
+            ]
             result.correct_with_citation = result.contains_gold and any(bearing)
         else:
             result.correct_with_citation = result.contains_gold and result.evidence_covered

@@ -27,7 +27,11 @@ def fetch_document_texts(client: HTTPClient, collection: str | None = None) -> d
 
 
 def run_cases(
-    client: HTTPClient, cases: list[EvalCase], *, mode: str, collection: str | None = None,
+    client: HTTPClient,
+    cases: list[EvalCase],
+    *,
+    mode: str,
+    collection: str | None = None,
     on_case: Callable[[CaseResult], None] | None = None,
 ) -> tuple[list[CaseResult], dict[str, float]]:
     texts = fetch_document_texts(client, collection)

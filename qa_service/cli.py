@@ -15,8 +15,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from qa_service.errors import QAError
 from qa_service.settings import AnswerMode, Settings, load_settings
 
-app = typer.Typer(help="Grounded question answering over your documents.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Grounded question answering over your documents.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 console = Console()
 err_console = Console(stderr=True)
 
@@ -97,8 +98,11 @@ def ask(
     if response.refused and response.refusal_reason:
         console.print(f"[dim]({escape(response.refusal_reason)})[/dim]")
     for c in response.citations:
-        console.print(f"[bold][{c.index}][/bold] {escape(c.source)} [{c.start}:{c.end}]: "
-                      f"[italic]{escape(json.dumps(c.quote, ensure_ascii=False))}[/italic]", highlight=False)
+        console.print(
+            f"[bold][{c.index}][/bold] {escape(c.source)} [{c.start}:{c.end}]: "
+            f"[italic]{escape(json.dumps(c.quote, ensure_ascii=False))}[/italic]",
+            highlight=False,
+        )
     console.print(f"[dim]mode: {response.mode}; {response.timings_ms['total']:.0f} ms[/dim]")
 
 
@@ -113,8 +117,9 @@ def serve(
 
     _settings()  # fail fast on a wrong setting, before uvicorn starts
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run("qa_service.api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level="info")
+    uvicorn.run(
+        "qa_service.api.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
 
 
 if __name__ == "__main__":

@@ -61,12 +61,17 @@ class SentenceTransformerEmbedder(Embedder):
 
         self._model = SentenceTransformer(model_path, device="cpu", local_files_only=True)
         self.batch_size = batch_size
-        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dimension = (
+            getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        )
         self.dimension = int(dimension() or 0)
 
     def embed_batch(self, texts: Sequence[str]) -> Vectors:
         vectors = self._model.encode(
-            list(texts), batch_size=len(texts), normalize_embeddings=True, convert_to_numpy=True,
+            list(texts),
+            batch_size=len(texts),
+            normalize_embeddings=True,
+            convert_to_numpy=True,
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)

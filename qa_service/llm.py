@@ -35,8 +35,13 @@ class LlamaCppLLM(LLM):
             raise LLMUnavailableError("llama-cpp-python is not installed: pip install llama-cpp-python") from exc
         path = self._settings.resolved_model_path()
         try:
-            return Llama(model_path=path, n_ctx=self._settings.context_size, n_threads=self._settings.threads,
-                         seed=0, verbose=False)
+            return Llama(
+                model_path=path,
+                n_ctx=self._settings.context_size,
+                n_threads=self._settings.threads,
+                seed=0,
+                verbose=False,
+            )
         except (ValueError, OSError) as exc:
             raise LLMUnavailableError(f"cannot load the GGUF model at {path}: {exc}") from exc
 
@@ -46,7 +51,8 @@ class LlamaCppLLM(LLM):
                 self._model = self._load()
             reply = self._model.create_chat_completion(  # type: ignore[attr-defined]
                 messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
-                max_tokens=max_tokens, temperature=self._settings.temperature,
+                max_tokens=max_tokens,
+                temperature=self._settings.temperature,
             )
         return str(reply["choices"][0]["message"]["content"] or "")
 

@@ -44,7 +44,9 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
         max_tokens=settings.llm.max_tokens,
     )
     ingestor = Ingestor(
-        store=store, embedder=embedder, chunk_size=settings.chunking.chunk_size,
+        store=store,
+        embedder=embedder,
+        chunk_size=settings.chunking.chunk_size,
         chunk_overlap=settings.chunking.chunk_overlap,
     )
     return Services(settings, store, embedder, retriever, answerer, ingestor)

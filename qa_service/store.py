@@ -76,8 +76,9 @@ class ChromaStore:
         try:
             return self._client.get_collection(name, embedding_function=None)
         except Exception as exc:  # chromadb raises NotFoundError or ValueError depending on version
-            raise NotFoundError(f"collection {name.removesuffix(_DOCS_SUFFIX)!r} does not exist",
-                                code="collection_not_found") from exc
+            raise NotFoundError(
+                f"collection {name.removesuffix(_DOCS_SUFFIX)!r} does not exist", code="collection_not_found"
+            ) from exc
 
     def version(self, name: str) -> str:
         """A token that changes on every write to the collection (drives lexical index rebuilds)."""
@@ -132,7 +133,9 @@ class ChromaStore:
             "size": len(document.text),
         }
         docs.upsert(
-            ids=[document.id], documents=[document.text], embeddings=[(centroid / norm).tolist()],
+            ids=[document.id],
+            documents=[document.text],
+            embeddings=[(centroid / norm).tolist()],
             metadatas=[{**record, "state": "writing"}],
         )
         try:
@@ -163,8 +166,10 @@ class ChromaStore:
         """Every chunk of every ready document (for the lexical index)."""
         ready = self.ready_document_ids(name)
         found = self._chunks(name).get(include=["documents", "metadatas"])
-        chunks = (_chunk(cid, text, meta) for cid, text, meta in
-                  zip(found["ids"], found["documents"], found["metadatas"], strict=True))
+        chunks = (
+            _chunk(cid, text, meta)
+            for cid, text, meta in zip(found["ids"], found["documents"], found["metadatas"], strict=True)
+        )
         return [c for c in chunks if c.document_id in ready]
 
     def query_dense(self, name: str, vector: Vectors, k: int, ready: set[str]) -> list[tuple[Chunk, float]]:
@@ -176,8 +181,7 @@ class ChromaStore:
         found = collection.query(
             query_embeddings=[vector.tolist()], n_results=n, include=["documents", "metadatas", "distances"]
         )
-        hits = zip(found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0],
-                   strict=True)
+        hits = zip(found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0], strict=True)
         results = [(_chunk(cid, text, meta), 1.0 - float(dist)) for cid, text, meta, dist in hits]
         return [(chunk, sim) for chunk, sim in results if chunk.document_id in ready]
 
@@ -187,7 +191,10 @@ class ChromaStore:
 
 def _chunk_metadata(chunk: Chunk) -> dict[str, str | int]:
     meta: dict[str, str | int] = {
-        "document_id": chunk.document_id, "index": chunk.index, "start": chunk.start, "end": chunk.end,
+        "document_id": chunk.document_id,
+        "index": chunk.index,
+        "start": chunk.start,
+        "end": chunk.end,
         "source": chunk.source,
     }
     if chunk.page is not None:
@@ -198,14 +205,23 @@ def _chunk_metadata(chunk: Chunk) -> dict[str, str | int]:
 def _chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
     page = meta.get("page")
     return Chunk(
-        id=chunk_id, document_id=str(meta["document_id"]), index=int(meta["index"]), start=int(meta["start"]),
-        end=int(meta["end"]), text=text, source=str(meta["source"]), page=int(page) if page is not None else None,
+        id=chunk_id,
+        document_id=str(meta["document_id"]),
+        index=int(meta["index"]),
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        text=text,
+        source=str(meta["source"]),
+        page=int(page) if page is not None else None,
     )
 
 
 def _info(document_id: str, meta: dict[str, Any]) -> DocumentInfo:
     return DocumentInfo(
-        id=document_id, source=str(meta["source"]), title=str(meta.get("title", "")), state=str(meta["state"]),
-        chunk_count=int(meta.get("chunk_count", 0)), size=int(meta.get("size", 0)),
+        id=document_id,
+        source=str(meta["source"]),
+        title=str(meta.get("title", "")),
+        state=str(meta["state"]),
+        chunk_count=int(meta.get("chunk_count", 0)),
+        size=int(meta.get("size", 0)),
     )
-

@@ -28,8 +28,8 @@ MIN_NAME_SHARE = 0.75  # ... and most of them in the sentences the answer quotes
 MIN_COUNTED_SIMILARITY = 0.35  # "how many X": the noun after a number must be about X
 # Only types the detector recognises reliably decide a refusal; person/place are soft (score) signals.
 ENFORCED_TYPES = frozenset({"number", "year", "date"})
-SECOND_SENTENCE_RATIO = 0.85
-TYPED_RUNNER_UP_RATIO = 0.9  # a sentence holding the asked-for type may win when it scores this close  # a second sentence is quoted only when it scores this close to the first
+SECOND_SENTENCE_RATIO = 0.85  # a second sentence is quoted only when it scores this close to the first
+TYPED_RUNNER_UP_RATIO = 0.9  # a sentence holding the asked-for type may win when it scores this close
 
 
 @dataclass(slots=True)
@@ -51,8 +51,14 @@ class Answerer:
     """Answers questions over one store; modes share retrieval, evidence and refusal."""
 
     def __init__(
-        self, *, retriever: HybridRetriever, ranker: EvidenceRanker, llm: LLM | None,
-        system_prompt: PromptTemplate, user_prompt: PromptTemplate, max_tokens: int = 96,
+        self,
+        *,
+        retriever: HybridRetriever,
+        ranker: EvidenceRanker,
+        llm: LLM | None,
+        system_prompt: PromptTemplate,
+        user_prompt: PromptTemplate,
+        max_tokens: int = 96,
     ) -> None:
         self._retriever = retriever
         self._ranker = ranker
@@ -91,7 +97,7 @@ class Answerer:
 
     def _extractive(self, question: QuestionAnalysis, evidence: list[Evidence]) -> Answer:
         chosen = sorted(select_extractive_evidence(question, evidence), key=lambda e: (e.document_id, e.start))
-        text = " ".join(f"{e.text} [{i}]" for i, e in enumerate(chosen, 1))
+        text = " ".join(with_markers(e.text, (i,)) for i, e in enumerate(chosen, 1))
         return Answer(question.text, text, False, "extractive", chosen)
 
     def _generative(self, question: QuestionAnalysis, evidence: list[Evidence], *, fallback: bool) -> Answer:
@@ -107,18 +113,16 @@ class Answerer:
             used = sorted({n for s in verification.sentences for n in s.citations})
             renumber = {old: new for new, old in enumerate(used, 1)}
             text = " ".join(
-                s.text + "".join(f" [{renumber[n]}]" for n in s.citations) for s in verification.sentences
+                with_markers(s.text, tuple(renumber[n] for n in s.citations)) for s in verification.sentences
             )
-            return Answer(question.text, text, False, "generative", [passages[n - 1] for n in used],
-                          llm_output=output)
+            return Answer(question.text, text, False, "generative", [passages[n - 1] for n in used], llm_output=output)
         reason = "; ".join(verification.problems)[:500]
         if fallback:
             result = self._extractive(question, evidence)
             result.fallback_reason = f"the generated answer failed verification: {reason}"
             result.llm_output = output
             return result
-        return Answer(question.text, NOT_VERIFIED, True, "generative", [], refusal_reason=reason,
-                      llm_output=output)
+        return Answer(question.text, NOT_VERIFIED, True, "generative", [], refusal_reason=reason, llm_output=output)
 
 
 def refusal_reason(question: QuestionAnalysis, evidence: list[Evidence]) -> str | None:
@@ -199,6 +203,16 @@ def _terms_in(question: QuestionAnalysis, evidence: Evidence) -> list[str]:
     return [t for t in question.key_terms if t in stems]
 
 
+def with_markers(sentence: str, indexes: tuple[int, ...]) -> str:
+    """Put ``[n]`` markers before the sentence's closing punctuation: "... killed [1]."."""
+    markers = "".join(f"[{n}]" for n in indexes)
+    body = sentence.rstrip()
+    tail = ""
+    while body and body[-1] in ".!?\"'”’)":
+        tail = body[-1] + tail
+        body = body[:-1]
+    return f"{body} {markers}{tail}" if tail and tail[0] in ".!?" else f"{sentence.rstrip()} {markers}"
+
+
 def _ms(since: float) -> float:
     return round((time.perf_counter() - since) * 1000.0, 2)
-

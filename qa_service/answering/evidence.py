@@ -19,7 +19,9 @@ W_SEMANTIC, W_LEXICAL, W_TYPE, W_NAMES = 0.45, 0.35, 0.10, 0.10
 # A number and the words after it: "215 Druze civilians", "dozens of others", "85 kilometer".
 _NUMBER_PHRASE = re.compile(
     r"\b(?:\d[\d,.]*|two|three|four|five|six|seven|eight|nine|ten|dozens|hundreds|thousands)"
-    r"(?:\s+|-|(?<=\d)(?=[a-z]))((?:of\s+)?(?:[\w’'-]+\s+){0,2}[\w’'-]+)", re.I)
+    r"(?:\s+|-|(?<=\d)(?=[a-z]))((?:of\s+)?(?:[\w’'-]+\s+){0,2}[\w’'-]+)",
+    re.I,
+)
 
 
 class DocumentCache:
@@ -72,15 +74,30 @@ class EvidenceRanker:
             if question.counted is not None:
                 type_match = counted_sim
             sentence_words = set(words(text))
-            names = (sum(mentions(n, sentence_words) for n in question.names) / len(question.names)
-                     if question.names else 1.0)
+            names = (
+                sum(mentions(n, sentence_words) for n in question.names) / len(question.names)
+                if question.names
+                else 1.0
+            )
             score = W_SEMANTIC * float(sim) + W_LEXICAL * lexical + W_TYPE * type_match + W_NAMES * names
-            ranked.append(Evidence(
-                document_id=doc.id, source=doc.source, chunk_id=chunk_id, start=start, end=end, text=text,
-                score=round(score, 4), page=doc.page_at(start),
-                features={"semantic": round(float(sim), 4), "lexical": round(lexical, 4),
-                          "type": type_match, "names": round(names, 4)},
-            ))
+            ranked.append(
+                Evidence(
+                    document_id=doc.id,
+                    source=doc.source,
+                    chunk_id=chunk_id,
+                    start=start,
+                    end=end,
+                    text=text,
+                    score=round(score, 4),
+                    page=doc.page_at(start),
+                    features={
+                        "semantic": round(float(sim), 4),
+                        "lexical": round(lexical, 4),
+                        "type": type_match,
+                        "names": round(names, 4),
+                    },
+                )
+            )
         ranked.sort(key=lambda e: e.score, reverse=True)
         return ranked
 
@@ -114,4 +131,3 @@ class EvidenceRanker:
 def _idf(terms: tuple[str, ...], sentence_stems: list[set[str]]) -> dict[str, float]:
     n = len(sentence_stems)
     return {t: math.log(1.0 + n / (1.0 + sum(t in s for s in sentence_stems))) for t in terms}
-

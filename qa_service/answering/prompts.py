@@ -21,9 +21,8 @@ class PromptTemplate:
     def render(self, **values: str) -> str:
         given = frozenset(values)
         if given != self.variables:
-            raise ConfigurationError(
-                f"{self.path.name}: missing {sorted(self.variables - given)}, unexpected {sorted(given - self.variables)}"
-            )
+            missing, unexpected = sorted(self.variables - given), sorted(given - self.variables)
+            raise ConfigurationError(f"{self.path.name}: missing {missing}, unexpected {unexpected}")
         return self._template.substitute(values)
 
 

@@ -6,30 +6,78 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from qa_service.text import STOPWORDS, mentions, normalize, numbers, proper_names, stem_terms, words
+from qa_service.text import STOPWORDS, mentions, normalize, numbers, proper_names, stem_terms
 
 AnswerType = Literal["number", "year", "person", "date", "place", "other"]
 
 _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
-    ("number", re.compile(r"\bhow (many|much|far|long|old)\b|\bwhat (number|percentage|share|distance)\b|"
-                          r"\bhow large\b|\bhow big\b", re.I)),
+    (
+        "number",
+        re.compile(
+            r"\bhow (many|much|far|long|old)\b|\bwhat (number|percentage|share|distance)\b|"
+            r"\bhow large\b|\bhow big\b",
+            re.I,
+        ),
+    ),
     ("year", re.compile(r"\b(what|which) year\b", re.I)),
-    ("date", re.compile(r"\bwhen\b|\bwhat (year|date|day|month)\b|\bwhich (year|date|day|month)\b|"
-                        r"\bsince when\b|\bon what day\b", re.I)),
-    ("place", re.compile(r"\bwhere\b|\bwhich (city|country|town|province|region|village|state|place)\b|"
-                         r"\bwhat (city|country|town|province|region|village|place)\b", re.I)),
-    ("person", re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhich (person|official|diplomat|leader|minister|"
-                          r"ambassador|envoy|commander|president)\b", re.I)),
+    (
+        "date",
+        re.compile(
+            r"\bwhen\b|\bwhat (year|date|day|month)\b|\bwhich (year|date|day|month)\b|"
+            r"\bsince when\b|\bon what day\b",
+            re.I,
+        ),
+    ),
+    (
+        "place",
+        re.compile(
+            r"\bwhere\b|\bwhich (city|country|town|province|region|village|state|place)\b|"
+            r"\bwhat (city|country|town|province|region|village|place)\b",
+            re.I,
+        ),
+    ),
+    (
+        "person",
+        re.compile(
+            r"\bwho\b|\bwhom\b|\bwhose\b|\bwhich (person|official|diplomat|leader|minister|"
+            r"ambassador|envoy|commander|president)\b",
+            re.I,
+        ),
+    ),
 ]
 
-_MONTHS = ("january february march april may june july august september october november december "
-           "monday tuesday wednesday thursday friday saturday sunday").split()
-_DATE = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(" + "|".join(_MONTHS) + r")\b|\b(last|next) (week|month|year)\b|"
-                   r"\b(yesterday|today|tomorrow|two days later|days? later|weeks? ago)\b", re.I)
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+]
+_DATE = re.compile(
+    r"\b(1[89]\d\d|20\d\d)\b|\b(" + "|".join(_MONTHS) + r")\b|\b(last|next) (week|month|year)\b|"
+    r"\b(yesterday|today|tomorrow|two days later|days? later|weeks? ago)\b",
+    re.I,
+)
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 _PERSON_TITLES = re.compile(
     r"\b(president|prime minister|minister|ambassador|envoy|diplomat|spokes(man|woman|person)|commander|"
-    r"head of|chief|general|dictator|king|leader|official|secretary|mr|mrs|ms|dr)\b", re.I)
+    r"head of|chief|general|dictator|king|leader|official|secretary|mr|mrs|ms|dr)\b",
+    re.I,
+)
 _PLACE_CUE = re.compile(r"\b(in|at|near|from|into|to|along|across|outside)\s+(the\s+)?[A-Z][\w’'-]+")
 
 
@@ -91,8 +139,11 @@ def holds_answer_type(question: QuestionAnalysis, sentence: str) -> bool:
     """
     answer_type = question.answer_type
     if answer_type in ("person", "place"):
-        new_names = {n for n in proper_names(sentence, skip_sentence_initial=True)
-                     if not any(mentions(n, {q}) or mentions(q, {n}) for q in question.names)}
+        new_names = {
+            n
+            for n in proper_names(sentence, skip_sentence_initial=True)
+            if not any(mentions(n, {q}) or mentions(q, {n}) for q in question.names)
+        }
         if not new_names:
             return False
         return answer_type == "place" or _has_multiword_name(sentence, new_names)
@@ -119,7 +170,9 @@ def _has_multiword_name(sentence: str, new_names: set[str]) -> bool:
     tokens = [normalize(t).strip(".,;:!?\"'“”‘’()").removesuffix("'s") for t in sentence.split()]
     raw = sentence.split()
     return any(
-        raw[i][:1].isupper() and raw[i + 1][:1].isupper() and (tokens[i] in new_names or tokens[i + 1] in new_names)
+        raw[i][:1].isupper()
+        and raw[i + 1][:1].isupper()
+        and (tokens[i] in new_names or tokens[i + 1] in new_names)
         and tokens[i] not in STOPWORDS
         for i in range(1, len(raw) - 1)
     )

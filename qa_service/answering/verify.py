@@ -11,6 +11,7 @@ from qa_service.ingest.sentences import split_sentences
 from qa_service.text import mentions, numbers, proper_names, stem_terms, words
 
 _MARKER = re.compile(r"\s*\[(\d{1,3})\]")
+_LEADING_MARKERS = re.compile(r"^(?:\s*\[\d{1,3}\])+")
 MIN_TERM_SUPPORT = 0.6  # share of an answer sentence's content words that its cited spans must hold
 
 
@@ -28,15 +29,21 @@ class Verification:
 
 
 def parse_cited_sentences(answer: str) -> list[CitedSentence]:
-    """Split an answer into sentences and the ``[n]`` markers each carries."""
+    """Split an answer into sentences and the ``[n]`` markers each carries.
+
+    Markers right after a full stop ("Claim. [1] Next ...") belong to the sentence before them.
+    """
     out: list[CitedSentence] = []
     for start, end in split_sentences(answer):
         piece = answer[start:end]
+        leading = _LEADING_MARKERS.match(piece)
+        if leading and out:
+            moved = tuple(int(n) for n in _MARKER.findall(leading.group(0)))
+            out[-1] = CitedSentence(out[-1].text, out[-1].citations + moved)
+            piece = piece[leading.end() :]
         cites = tuple(int(n) for n in _MARKER.findall(piece))
         text = _MARKER.sub("", piece).strip()
-        if text in (".", "") and out:  # a marker that followed the full stop belongs to the previous sentence
-            out[-1] = CitedSentence(out[-1].text, out[-1].citations + cites)
-        elif text:
+        if text:
             out.append(CitedSentence(text, cites))
     return out
 
@@ -86,8 +93,7 @@ def verify_answer(answer: str, evidence: list[Evidence], question: QuestionAnaly
         issues = sentence_support(sentence.text, [evidence[n - 1].text for n in cites], question)
         problems.extend(f"{sentence.text!r}: {issue}" for issue in issues)
         checked.append(CitedSentence(sentence.text, tuple(dict.fromkeys(cites))))
-    if question.answer_type != "other" and not any(holds_answer_type(question, s.text)
-                                                   for s in checked):
+    if question.answer_type != "other" and not any(holds_answer_type(question, s.text) for s in checked):
         problems.append(f"the answer holds no {question.answer_type}, which the question asks for")
     return Verification(not problems, checked, problems)
 

@@ -23,7 +23,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        built = services or await anyio.to_thread.run_sync(build_services, settings)
+        built: Services = services if services is not None else await anyio.to_thread.run_sync(build_services, settings)
         if built.store.has_collection(settings.collection):
             # Build the lexical index now so the first question does not pay for it.
             await anyio.to_thread.run_sync(built.retriever.lexical_index, settings.collection)

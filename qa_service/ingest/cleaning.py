@@ -31,7 +31,7 @@ def _is_boilerplate(paragraph: str) -> bool:
 
 def _is_prose(paragraph: str) -> bool:
     """A sentence-like paragraph: enough words and ends like a sentence or a caption."""
-    return len(_WORD.findall(paragraph)) >= 8 and paragraph.rstrip()[-1:] in ".!?\"”’)"
+    return len(_WORD.findall(paragraph)) >= 8 and paragraph.rstrip()[-1:] in '.!?"”’)'
 
 
 def clean_section(text: str) -> str:
@@ -41,11 +41,8 @@ def clean_section(text: str) -> str:
     paragraphs = [p for p in paragraphs if p]
     # The tail after the last prose paragraph that follows a boilerplate block is furniture
     # (price tiers, "Six Months", "Daily news") even where no single keyword matches.
-    first_boiler = next(
-        (i for i, p in enumerate(paragraphs) if _is_boilerplate(p) and i > len(paragraphs) // 2), None
-    )
-    if first_boiler is not None and not any(_is_prose(p) and not _is_boilerplate(p)
-                                            for p in paragraphs[first_boiler:]):
+    first_boiler = next((i for i, p in enumerate(paragraphs) if _is_boilerplate(p) and i > len(paragraphs) // 2), None)
+    if first_boiler is not None and not any(_is_prose(p) and not _is_boilerplate(p) for p in paragraphs[first_boiler:]):
         paragraphs = paragraphs[:first_boiler]
     kept = [p for p in paragraphs if not _is_boilerplate(p)]
     return "\n\n".join(kept)

@@ -52,7 +52,11 @@ def prepare_document(data: bytes, source: str) -> Document:
     if not text.strip():
         raise UnsupportedDocumentError(f"{source}: no text left after cleaning", code="empty_document")
     return Document(
-        id=document_id_for(data), source=source, title=loaded.title, text=text, media_type=loaded.media_type,
+        id=document_id_for(data),
+        source=source,
+        title=loaded.title,
+        text=text,
+        media_type=loaded.media_type,
         page_starts=page_starts if loaded.media_type == "application/pdf" else (),
     )
 
@@ -95,7 +99,11 @@ class Ingestor:
         return IngestResult(source, outcome, document.id, len(chunks))
 
     def ingest_paths(
-        self, paths: Iterable[Path], *, collection: str, on_progress: Callable[[IngestResult], None] | None = None,
+        self,
+        paths: Iterable[Path],
+        *,
+        collection: str,
+        on_progress: Callable[[IngestResult], None] | None = None,
     ) -> IngestReport:
         report = IngestReport()
         for path in iter_source_files(paths):
@@ -120,4 +128,3 @@ def _source_name(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path.resolve())
-

@@ -24,8 +24,14 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/ask", response_model=AskResponse, responses={**_ERRORS, 200: {
-    "content": {"text/event-stream": {}}, "description": "JSON, or SSE events when stream=true"}})
+@router.post(
+    "/ask",
+    response_model=AskResponse,
+    responses={
+        **_ERRORS,
+        200: {"content": {"text/event-stream": {}}, "description": "JSON, or SSE events when stream=true"},
+    },
+)
 async def ask(request: AskRequest, services: ServicesDep) -> Any:
     """Answer a question from the indexed documents, citing the exact characters that support it."""
     question, collection, top_k, mode = _validated(request, services)
@@ -56,8 +62,9 @@ def _validated(request: AskRequest, services: Services) -> tuple[str, str, int, 
     return question, collection, top_k, request.mode or settings.answer_mode
 
 
-async def _stream(services: Services, question: str, collection: str, top_k: int, mode: Any) -> AsyncIterator[
-        dict[str, str]]:
+async def _stream(
+    services: Services, question: str, collection: str, top_k: int, mode: Any
+) -> AsyncIterator[dict[str, str]]:
     yield {"event": "progress", "data": json.dumps({"stage": "retrieving"})}
     answer = await anyio.to_thread.run_sync(
         lambda: services.answerer.ask(question, collection=collection, top_k=top_k, mode=mode)
@@ -78,8 +85,17 @@ def to_response(answer: Answer, collection: str) -> AskResponse:
         refused=answer.refused,
         mode=answer.mode,
         citations=[
-            Citation(index=i, document_id=e.document_id, source=e.source, chunk_id=e.chunk_id, start=e.start,
-                     end=e.end, quote=e.text, score=e.score, page=e.page)
+            Citation(
+                index=i,
+                document_id=e.document_id,
+                source=e.source,
+                chunk_id=e.chunk_id,
+                start=e.start,
+                end=e.end,
+                quote=e.text,
+                score=e.score,
+                page=e.page,
+            )
             for i, e in enumerate(answer.citations, 1)
         ],
         timings_ms=answer.timings_ms,

@@ -21,9 +21,12 @@ def list_documents(services: ServicesDep, collection: str | None = CollectionQue
     return [DocumentPublic(**asdict(info)) for info in services.store.list_documents(name)]
 
 
-@router.get("/documents/{document_id}/text", response_class=PlainTextResponse,
-            responses={404: {"model": ErrorResponse}})
-def document_text(document_id: str, services: ServicesDep, collection: str | None = CollectionQuery) -> PlainTextResponse:
+@router.get(
+    "/documents/{document_id}/text", response_class=PlainTextResponse, responses={404: {"model": ErrorResponse}}
+)
+def document_text(
+    document_id: str, services: ServicesDep, collection: str | None = CollectionQuery
+) -> PlainTextResponse:
     """The cleaned text that citation offsets index into (served as text/plain, never as HTML)."""
     document = services.store.get_document(collection or services.settings.collection, document_id)
     return PlainTextResponse(document.text, headers={"X-Content-Type-Options": "nosniff"})
