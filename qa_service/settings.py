@@ -68,7 +68,7 @@ class LLMSettings(BaseModel):
     backend: LLMBackend = Field(default="embedded", description="embedded = llama.cpp in-process")
     model_path: str | None = Field(default=None, description="GGUF file; default: the packaged SmolLM2-135M")
     context_size: int = Field(default=2048, ge=256)
-    max_tokens: int = Field(default=96, ge=8, le=4096)
+    max_tokens: int = Field(default=64, ge=8, le=4096)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     threads: int = Field(default=2, ge=1)
     test_reply: str = Field(default="", description="reply of the `test` backend (tests only)")

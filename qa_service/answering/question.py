@@ -165,8 +165,43 @@ def has_answer_type(sentence: str, answer_type: AnswerType) -> bool:
     return True
 
 
+_PLACE_WORDS = frozenset(
+    [
+        "heights",
+        "sea",
+        "river",
+        "lake",
+        "mountains",
+        "mountain",
+        "valley",
+        "basin",
+        "province",
+        "region",
+        "city",
+        "state",
+        "republic",
+        "kingdom",
+        "gulf",
+        "bay",
+        "island",
+        "islands",
+        "coast",
+        "desert",
+        "strait",
+        "plain",
+        "plains",
+        "county",
+        "district",
+        "street",
+        "square",
+        "airport",
+    ]
+)
+
+
 def _has_multiword_name(sentence: str, new_names: set[str]) -> bool:
-    """Two capitalised words in a row (a personal name), at least one of them new to the question."""
+    """Two capitalised words in a row (a personal name), at least one of them new to the question,
+    and not a place name ("Golan Heights", "Red Sea")."""
     tokens = [normalize(t).strip(".,;:!?\"'“”‘’()").removesuffix("'s") for t in sentence.split()]
     raw = sentence.split()
     return any(
@@ -174,5 +209,6 @@ def _has_multiword_name(sentence: str, new_names: set[str]) -> bool:
         and raw[i + 1][:1].isupper()
         and (tokens[i] in new_names or tokens[i + 1] in new_names)
         and tokens[i] not in STOPWORDS
+        and tokens[i + 1] not in _PLACE_WORDS
         for i in range(1, len(raw) - 1)
     )

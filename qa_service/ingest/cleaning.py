@@ -2,50 +2,66 @@
 
 Cleaning works on paragraphs and never rewrites the words of the article: the cleaned text is what
 citations point into, so a quote must read exactly as the source does.
+
+Two strengths of evidence: phrases that are furniture wherever they appear ("Subscribe to our
+newsletter", "Leave a reply") remove a short paragraph anywhere; single words that merely suggest
+furniture ("membership", "inbox", "/ month") count only in the trailing block of a page, so a
+manual's "membership test" or a mail library's "INBOX" survive.
 """
 
 from __future__ import annotations
 
 import re
 
-# Phrases that mark a paragraph as site furniture rather than content.
-_BOILERPLATE = re.compile(
-    r"newsletter|subscribe|sign up|become a member|member-only|membership|members? content"
-    r"|leave a (reply|comment)|share (this|on)|follow us|cookie|all rights reserved|privacy policy"
-    r"|terms of (use|service)|related (articles|posts)|read more|advertisement|inbox"
-    r"|\bper month\b|/ ?(month|year)\b|free zoom|access exclusive|kostenlos|nachrichten",
+_STRONG = re.compile(
+    r"\b(subscribe (to|now)|sign up (for|to)|become a member|members?[- ]only|read all member content"
+    r"|leave a (reply|comment)|all rights reserved|share (this|on) (article|story|page|facebook|twitter)"
+    r"|follow us (on|at)|cookie (policy|settings|preferences)|accept (all )?cookies|privacy policy"
+    r"|terms of (use|service)|advertisement)\b",
+    re.IGNORECASE,
+)
+_WEAK = re.compile(
+    r"\b(newsletters?|membership|subscribe|subscription|inbox|daily news|per month|free zoom|access exclusive"
+    r"|kostenlos|nachrichten|related (articles|posts)|read more)\b|/ ?(month|year)\b",
     re.IGNORECASE,
 )
 _EMPTY_BYLINE = re.compile(r"^\s*by\s*[|:,-]?\s*$", re.IGNORECASE)
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _WORD = re.compile(r"\w+")
+_MAX_FURNITURE_WORDS = 60  # a long paragraph that mentions "subscribe" is content, not furniture
 
 
-def _is_boilerplate(paragraph: str) -> bool:
-    words = len(_WORD.findall(paragraph))
-    if _EMPTY_BYLINE.match(paragraph):
-        return True
-    # A long paragraph that merely mentions "subscribe" is content; furniture is short.
-    return words <= 60 and bool(_BOILERPLATE.search(paragraph))
+def _short(paragraph: str) -> bool:
+    return len(_WORD.findall(paragraph)) <= _MAX_FURNITURE_WORDS
+
+
+def _is_furniture(paragraph: str) -> bool:
+    return bool(_EMPTY_BYLINE.match(paragraph)) or (_short(paragraph) and bool(_STRONG.search(paragraph)))
+
+
+def _looks_like_furniture(paragraph: str) -> bool:
+    return _is_furniture(paragraph) or (_short(paragraph) and bool(_WEAK.search(paragraph)))
 
 
 def _is_prose(paragraph: str) -> bool:
     """A sentence-like paragraph: enough words and ends like a sentence or a caption."""
-    return len(_WORD.findall(paragraph)) >= 8 and paragraph.rstrip()[-1:] in '.!?"”’)'
+    return len(_WORD.findall(paragraph)) >= 8 and paragraph.rstrip()[-1:] in ".!?\"”’)"
 
 
 def clean_section(text: str) -> str:
-    """Drop boilerplate paragraphs and the boilerplate tail of one section (page)."""
+    """Drop furniture paragraphs and the furniture tail of one section (page)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    paragraphs = [p.strip() for p in _PARAGRAPH_BREAK.split(text)]
-    paragraphs = [p for p in paragraphs if p]
-    # The tail after the last prose paragraph that follows a boilerplate block is furniture
-    # (price tiers, "Six Months", "Daily news") even where no single keyword matches.
-    first_boiler = next((i for i, p in enumerate(paragraphs) if _is_boilerplate(p) and i > len(paragraphs) // 2), None)
-    if first_boiler is not None and not any(_is_prose(p) and not _is_boilerplate(p) for p in paragraphs[first_boiler:]):
-        paragraphs = paragraphs[:first_boiler]
-    kept = [p for p in paragraphs if not _is_boilerplate(p)]
-    return "\n\n".join(kept)
+    paragraphs = [p.strip("\n") for p in _PARAGRAPH_BREAK.split(text)]
+    paragraphs = [p for p in paragraphs if p.strip()]
+    # The tail from the first furniture-looking paragraph in the second half, when no real prose
+    # follows it, is furniture as a whole (price tiers, "Six Months", "Daily news").
+    half = len(paragraphs) // 2
+    start = next((i for i in range(half, len(paragraphs)) if _looks_like_furniture(paragraphs[i])), None)
+    if start is not None and not any(
+        _is_prose(p) and not _looks_like_furniture(p) for p in paragraphs[start:]
+    ):
+        paragraphs = paragraphs[:start]
+    return "\n\n".join(p for p in paragraphs if not _is_furniture(p))
 
 
 def clean_sections(sections: list[str]) -> tuple[str, tuple[int, ...]]:

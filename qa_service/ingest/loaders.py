@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
+from typing import Any
 from pathlib import PurePath
 
 from qa_service.errors import UnsupportedDocumentError
@@ -95,22 +96,46 @@ def _strip_markdown(text: str) -> str:
 
 
 def _load_html(markup: str) -> LoadedFile:
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup, NavigableString
 
     soup = BeautifulSoup(markup, "html.parser")
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    for tag in soup(_DROPPED_HTML_TAGS):
-        tag.decompose()
     if soup.head:
         soup.head.decompose()
+    for tag in soup(_DROPPED_HTML_TAGS):
+        tag.decompose()
+    # Site furniture marked by role or class (Sphinx, WordPress...): navigation bars, sidebars, footers.
+    for tag in soup.find_all(_is_furniture):
+        tag.decompose()
+    # Whitespace in HTML text is layout, except inside <pre>: collapse it so sentences are not cut by
+    # the source's line wrapping, and keep code blocks as they are.
+    for text in soup.find_all(string=True):
+        # Exact type: Doctype and Comment subclass NavigableString and must stay out of the text.
+        if type(text) is NavigableString and text.find_parent("pre") is None:
+            text.replace_with(_SPACES.sub(" ", str(text)))
     for tag in soup.find_all(_HTML_BLOCK_TAGS):
         tag.insert_before("\n\n")
         tag.insert_after("\n\n")
-    lines = (" ".join(line.split()) for line in soup.get_text().splitlines())
-    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    lines = (line.rstrip() for line in soup.get_text().splitlines())
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(line if line.strip() else "" for line in lines)).strip()
+    # Collapsed text nodes leave one leading space after a block break; code in <pre> keeps its indent.
+    text = re.sub(r"(?m)^ (?=\S)", "", text)
     if not text:
         raise UnsupportedDocumentError("the HTML page holds no text", code="empty_document")
     return LoadedFile([text], title or _first_line_title(text), "text/html")
+
+
+_SPACES = re.compile(r"\s+")
+_FURNITURE_ROLES = {"navigation", "banner", "contentinfo", "search", "complementary"}
+_FURNITURE_CLASS = re.compile(r"(^|[-_ ])(nav|navbar|navigation|sidebar|sphinxsidebar|footer|breadcrumbs?|menu|"
+                              r"related|headerlink|skip-link|cookie-banner)($|[-_ ])", re.I)
+
+
+def _is_furniture(tag: Any) -> bool:
+    if tag.get("role") in _FURNITURE_ROLES:
+        return True
+    classes = tag.get("class") or []
+    return any(_FURNITURE_CLASS.search(c) for c in classes)
 
 
 def _load_pdf(data: bytes, filename: str) -> LoadedFile:

@@ -6,7 +6,7 @@ import re
 
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace and a
 # capital, digit or opening quote; or at a line break.
-_BOUNDARY = re.compile(r"(?<=[.!?])(?P<close>[\"'”’)\]]*)\s+(?=[A-Z0-9\"'“‘(\[])|\n+")
+_BOUNDARY = re.compile(r"(?<=[.!?])(?P<close>[\"'”’)\]]*)\s+(?=[A-Z0-9\"'“‘\[])|\n+")
 _ABBREVIATIONS = re.compile(
     r"\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Gen|Col|Lt|Sgt|Capt|Rep|Sen|Gov|Inc|Ltd|Co|Corp|No|vs|etc|e\.g|i\.e"
     r"|U\.S|U\.N|Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec)\.$|\b[A-Z]\.$"

@@ -1,0 +1,65 @@
+"""Extractive answers: choose the sentences to quote and cite them, no LLM involved."""
+
+from __future__ import annotations
+
+from qa_service.answering.question import QuestionAnalysis, holds_answer_type
+from qa_service.domain import Evidence
+from qa_service.text import stem_terms
+
+SECOND_SENTENCE_RATIO = 0.85  # a second sentence is quoted only when it scores this close to the first
+TYPED_RUNNER_UP_RATIO = 0.9  # a sentence holding the asked-for type may win when it scores this close
+
+
+def select_extractive_evidence(question: QuestionAnalysis, evidence: list[Evidence]) -> list[Evidence]:
+    """The sentences an extractive answer quotes.
+
+    The best sentence (or a close runner-up that holds the asked-for type); when it lacks that type
+    and the sentence right after it has it, that one too (an answer often follows its lead-in:
+    "... another Russian diplomat claimed ..." / "Alexander Lavrentyev, Putin's envoy ..."); otherwise
+    a second close-scoring sentence that adds key terms the first lacks.
+    """
+    first = evidence[0]
+    if not holds_answer_type(question, first.text):
+        typed = next((e for e in evidence[1:4] if holds_answer_type(question, e.text)), None)
+        if typed is not None and typed.score >= TYPED_RUNNER_UP_RATIO * first.score:
+            first = typed
+    if question.answer_type in ("person", "place") and not holds_answer_type(question, first.text):
+        following = _next_sentence(first, evidence)
+        if following is not None and holds_answer_type(question, following.text):
+            return [first, following]
+    chosen = [first]
+    covered = set(_terms_in(question, first))
+    for other in evidence[:4]:
+        if other is first or other.score < SECOND_SENTENCE_RATIO * first.score:
+            continue
+        if set(_terms_in(question, other)) - covered:
+            chosen.append(other)
+            break
+    return chosen
+
+
+def _next_sentence(sentence: Evidence, evidence: list[Evidence]) -> Evidence | None:
+    later = [e for e in evidence if e.document_id == sentence.document_id and e.start >= sentence.end]
+    return min(later, key=lambda e: e.start, default=None)
+
+
+def _terms_in(question: QuestionAnalysis, evidence: Evidence) -> list[str]:
+    stems = set(stem_terms(evidence.text))
+    return [t for t in question.key_terms if t in stems]
+
+
+def extractive_answer(question: QuestionAnalysis, evidence: list[Evidence]) -> tuple[str, list[Evidence]]:
+    """Answer text with ``[n]`` markers, and the cited evidence in marker order (document order)."""
+    chosen = sorted(select_extractive_evidence(question, evidence), key=lambda e: (e.document_id, e.start))
+    return " ".join(with_markers(e.text, (i,)) for i, e in enumerate(chosen, 1)), chosen
+
+
+def with_markers(sentence: str, indexes: tuple[int, ...]) -> str:
+    """Put ``[n]`` markers before the sentence's closing punctuation: "... killed [1]."."""
+    markers = "".join(f"[{n}]" for n in indexes)
+    body = sentence.rstrip()
+    tail = ""
+    while body and body[-1] in ".!?\"'”’)":
+        tail = body[-1] + tail
+        body = body[:-1]
+    return f"{body} {markers}{tail}" if tail and tail[0] in ".!?" else f"{sentence.rstrip()} {markers}"

@@ -1,0 +1,160 @@
+"""Decide from the evidence whether the documents answer a question (never from the LLM's say-so).
+
+Each check is a reason a careful reader would give for "the documents don't say"; the first that
+applies is reported. No single score cut-off decides alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from qa_service.answering.extractive import select_extractive_evidence
+from qa_service.answering.question import QuestionAnalysis, holds_answer_type
+from qa_service.domain import Evidence
+from qa_service.text import STOPWORDS, mentions, normalize, numbers, stem_terms, words
+
+MIN_SEMANTIC = 0.25  # below this the best sentence is about something else
+NAME_POOL = 5  # names the question mentions must occur in one of this many best sentences
+MIN_COUNTED_SIMILARITY = 0.35  # "how many X": the noun after a number must be about X
+# Only types the detector recognises reliably decide a refusal; person/place are soft (score) signals.
+ENFORCED_TYPES = frozenset({"number", "year", "date"})
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    question: QuestionAnalysis
+    evidence: list[Evidence]  # ranked, non-empty
+    chosen: list[Evidence]  # the sentences an extractive answer would quote
+
+    @property
+    def window(self) -> str:
+        return " ".join(e.text for e in self.chosen)
+
+
+Check = Callable[[Context], str | None]
+
+
+def unmentioned_names(ctx: Context) -> str | None:
+    pool = set(words(" ".join(e.text for e in ctx.evidence[:NAME_POOL])))
+    missing = sorted(n for n in ctx.question.names if not mentions(n, pool))
+    return f"the best passages never mention {', '.join(missing)}" if missing else None
+
+
+def off_topic(ctx: Context) -> str | None:
+    semantic = max(e.features.get("semantic", 0.0) for e in ctx.evidence[:NAME_POOL])
+    return f"no passage is about the question (best similarity {semantic:.2f})" if semantic < MIN_SEMANTIC else None
+
+
+_NAME_THEN_NOUN = re.compile(r"\b([A-Z][\w’'-]+)(?:['’]s)?\s+([a-z][\w-]+)")
+
+
+def conflicting_names(ctx: Context) -> str | None:
+    """The passage says "Druze civilians" where the question asks about "Israeli civilians"."""
+    window_words = set(words(ctx.window))
+    for match in _NAME_THEN_NOUN.finditer(ctx.question.focus):
+        name = normalize(match.group(1))
+        if name in STOPWORDS or mentions(name, window_words):
+            continue
+        noun = re.escape(match.group(2))
+        for other in re.finditer(r"\b([A-Z][\w’'-]+)\s+" + noun + r"\b", ctx.window):
+            if normalize(other.group(1)) not in STOPWORDS:
+                return f"the passage is about {other.group(0)}, not {match.group(0)}"
+    return None
+
+
+def missing_numbers(ctx: Context) -> str | None:
+    missing = ctx.question.numbers - numbers(ctx.window)
+    return f"the best passage does not mention {', '.join(sorted(missing))}" if missing else None
+
+
+def missing_answer_type(ctx: Context) -> str | None:
+    question = ctx.question
+    if question.counted is not None:
+        if max(e.features.get("type", 0.0) for e in ctx.chosen) < MIN_COUNTED_SIMILARITY:
+            return f"no passage gives a number of {question.counted}"
+        return None
+    if question.answer_type in ENFORCED_TYPES and not holds_answer_type(question, ctx.window):
+        return f"the best passage holds no {question.answer_type}, which the question asks for"
+    return None
+
+
+# Pairs of opposites (stems). A question built on one while the quoted passage says the other rests on a
+# false premise ("Why did Israel reopen its border?" / "Israel has now closed its border").
+_OPPOSITES = {
+    "open": {"close", "shut"},
+    "reopen": {"close", "shut"},
+    "close": {"open", "reopen"},
+    "start": {"end", "stop", "finish"},
+    "begin": {"end", "stop", "finish"},
+    "end": {"start", "began", "begin"},
+    "stop": {"start", "began", "begin", "continu"},
+    "win": {"lost", "lose", "defeat"},
+    "lose": {"won", "win"},
+    "increas": {"decreas", "fell", "drop"},
+    "decreas": {"increas", "rose", "grew"},
+    "accept": {"reject", "refus"},
+    "reject": {"accept", "agre"},
+    "confirm": {"deni"},
+    "deni": {"confirm"},
+    "allow": {"forbid", "ban", "prohibit"},
+    "ban": {"allow", "permit"},
+    "enter": {"left", "leav", "exit"},
+    "arriv": {"left", "leav", "depart"},
+    "rais": {"lower", "cut"},
+    "cut": {"rais", "increas"},
+    "succeed": {"fail"},
+    "success": {"fail"},
+    "fail": {"succeed", "success"},
+    "alli": {"enemi", "oppon"},
+}
+
+
+_CLAUSE_END = re.compile(r",|\b(?:that|which|who|whom|it|when|after|before|because|while)\b", re.I)
+
+
+def opposite_premise(ctx: Context) -> str | None:
+    """The question's main clause rests on a word whose opposite is what the passage says."""
+    window = set(stem_terms(ctx.window))
+    focus = ctx.question.focus
+    head = " ".join(focus.split()[:3])
+    cut = _CLAUSE_END.search(focus, len(head))
+    for term in stem_terms(focus[: cut.start()] if cut else focus):
+        if term in window:
+            continue
+        opposite = _OPPOSITES.get(term, set()) & window
+        if opposite:
+            return f"the documents say the opposite of the question's premise ({term} vs {sorted(opposite)[0]})"
+    return None
+
+
+def only_repeats_question(ctx: Context) -> str | None:
+    if not set(stem_terms(ctx.window)) - set(ctx.question.key_terms):
+        return "the best passage only repeats the question"
+    return None
+
+
+CHECKS: tuple[Check, ...] = (
+    unmentioned_names,
+    off_topic,
+    conflicting_names,
+    missing_numbers,
+    missing_answer_type,
+    opposite_premise,
+    only_repeats_question,
+)
+
+
+def refusal_reason(
+    question: QuestionAnalysis, evidence: list[Evidence], checks: tuple[Check, ...] = CHECKS
+) -> str | None:
+    """Why the evidence does not answer the question, or None when it does."""
+    if not evidence:
+        return "no indexed text matches the question"
+    ctx = Context(question, evidence, select_extractive_evidence(question, evidence))
+    for check in checks:
+        reason = check(ctx)
+        if reason is not None:
+            return reason
+    return None
