@@ -22,7 +22,19 @@ class EvalCase(BaseModel):
     gold_answers: list[str] = Field(default_factory=list)
     gold_evidence: list[str] = Field(default_factory=list)
     must_not_contain: list[str] = Field(default_factory=list)
-    corpus: str = "seeds"
+    corpus: str = Field(default="seeds", description="A named corpus (evals/corpora) the harness indexes itself")
+    collection: str | None = Field(default=None, description="Or an already indexed collection to ask against")
+    note: str = ""
+
+
+def collection_of(cases: list[EvalCase]) -> tuple[str, str | None]:
+    """(collection to ask, corpus to index first or None) for a dataset; one of each per dataset."""
+    from evals.corpora import collection_for
+
+    targets = {(c.collection or collection_for(c.corpus), None if c.collection else c.corpus) for c in cases}
+    if len(targets) != 1:
+        raise ValueError(f"a dataset must target one collection, these cases target {sorted(t[0] for t in targets)}")
+    return targets.pop()
 
 
 def load_dataset(path: Path) -> list[EvalCase]:

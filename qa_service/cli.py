@@ -122,5 +122,17 @@ def serve(
     )
 
 
+def _add_eval_commands() -> None:
+    # The eval harness lives in the top-level ``evals`` package (data + evaluators, separate from the
+    # service); it is importable when the project is installed from its checkout, as `make setup` does.
+    try:
+        from evals.cli import eval_app
+    except ImportError:  # pragma: no cover - installed without the evals package
+        return
+    app.add_typer(eval_app, name="eval")
+
+
+_add_eval_commands()
+
 if __name__ == "__main__":
     app()

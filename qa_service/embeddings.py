@@ -34,6 +34,10 @@ class Embedder(ABC):
         parts = [self.embed_batch(texts[i : i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
         return np.vstack(parts).astype(np.float32, copy=False)
 
+    def clear_cache(self) -> None:
+        """Forget cached embeddings (benchmarks and baselines compare cold to cold)."""
+        self._query_cache.clear()
+
     def embed_cached(self, texts: Sequence[str]) -> Vectors:
         """Embed short texts (questions, evidence sentences) through an LRU cache."""
         missing = list(dict.fromkeys(t for t in texts if t not in self._query_cache))

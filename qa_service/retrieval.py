@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Protocol
 
 from qa_service.domain import Chunk, ScoredChunk
 from qa_service.embeddings import Embedder
 from qa_service.store import ChromaStore
 from qa_service.text import stem_terms
+
+
+class Retriever(Protocol):
+    """What the answerer needs from retrieval."""
+
+    def retrieve(self, question: str, *, collection: str, top_k: int) -> list[ScoredChunk]: ...
 
 
 class LexicalIndex:
@@ -82,6 +89,16 @@ class HybridRetriever:
         vector = self._embedder.embed_cached([question])[0]
         dense = self._store.query_dense(collection, vector, top_k, ready)
         return [ScoredChunk(c, sim, dense_rank=r, dense_similarity=sim) for r, (c, sim) in enumerate(dense, 1)]
+
+
+class DenseOnlyRetriever:
+    """Dense retrieval alone, behind the same interface (the evaluation's baseline)."""
+
+    def __init__(self, hybrid: HybridRetriever) -> None:
+        self._hybrid = hybrid
+
+    def retrieve(self, question: str, *, collection: str, top_k: int) -> list[ScoredChunk]:
+        return self._hybrid.retrieve_dense(question, collection=collection, top_k=top_k)
 
 
 def fuse_rankings(

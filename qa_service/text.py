@@ -232,9 +232,13 @@ def proper_names(text: str, *, skip_sentence_initial: bool = False) -> set[str]:
     return names
 
 
-def mentions(name: str, text_words: set[str]) -> bool:
-    """Is a name mentioned, allowing demonyms and inflections (Iran ~ Iranian, Lebanese ~ Lebanon)?"""
+def mentions(name: str, text_words: set[str], *, strict: bool = False) -> bool:
+    """Is a name mentioned? Loose (for finding evidence): demonyms and inflections share a 5-letter
+    prefix (Iran ~ Iranian, Lebanese ~ Lebanon). Strict (for verifying an answer): one word must
+    extend the other (Iran ~ Iranian, but not Jabhar ~ Jabhat)."""
     if name in text_words:
         return True
+    if strict:
+        return any(len(w) >= 4 and (w.startswith(name) or name.startswith(w)) for w in text_words)
     prefix = name[:5]
     return any(w.startswith(prefix) for w in text_words)

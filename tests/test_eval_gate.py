@@ -1,50 +1,61 @@
-"""The seed eval suite through /ask in the default mode, gated by evals/thresholds.toml."""
+"""The eval gate: the seed suite through /ask meets evals/thresholds.toml, and a broken retriever fails it."""
 
 from __future__ import annotations
+
+import dataclasses
 
 from fastapi.testclient import TestClient
 
 from evals.dataset import DATASETS_DIR, load_dataset
-from evals.gate import gate_failures, load_thresholds
-from evals.runner import run_cases
-from qa_service.domain import Chunk, ScoredChunk
+from evals.gate import gate_run, load_suites
+from evals.harness import ensure_corpus, run_suite
+from qa_service.api.app import create_app
+from qa_service.domain import ScoredChunk
 from qa_service.services import Services
 
 
-def test_dataset_is_well_formed() -> None:
-    cases = load_dataset(DATASETS_DIR / "seed.jsonl")
-    answerable = [c for c in cases if c.answerable]
-    assert len(cases) >= 80 and len(cases) - len(answerable) >= 20
-    assert all(c.gold_answers and c.gold_evidence for c in answerable)
+def test_datasets_are_well_formed() -> None:
+    for config in load_suites().values():
+        cases = load_dataset(DATASETS_DIR / str(config["dataset"]))
+        assert all(c.gold_answers and c.gold_evidence for c in cases if c.answerable)
+    seed = load_dataset(DATASETS_DIR / "seed.jsonl")
+    assert len(seed) >= 80 and sum(not c.answerable for c in seed) >= 20
+    assert sum(c.category == "adversarial" for c in seed) >= 8
 
 
-def test_seed_suite_meets_the_thresholds(client: TestClient, seeded_services: Services) -> None:
-    thresholds = load_thresholds("seed")
-    cases = load_dataset(DATASETS_DIR / thresholds["dataset"])
-    _, summary = run_cases(client, cases, mode=seeded_services.settings.answer_mode)
-    print({k: round(v, 3) for k, v in summary.items()})
-    assert gate_failures(summary, thresholds) == []
+def test_seed_suite_meets_the_thresholds(seeded_services: Services) -> None:
+    ensure_corpus(seeded_services, "seeds")
+    with TestClient(create_app(seeded_services.settings, services=seeded_services)) as client:
+        run = run_suite(
+            suite="seed",
+            dataset="seed.jsonl",
+            client=client,
+            services=seeded_services,
+            modes=[seeded_services.settings.answer_mode],
+            baselines=False,
+        )
+    print({k: round(v, 3) for k, v in run.systems[0].summary.items()})
+    assert gate_run(run, load_suites()["seed"]) == []
 
 
-class _ShuffledRetriever:
+class _BrokenRetriever:
     """A deliberately broken retriever: returns the chunks least related to the question."""
 
     def __init__(self, services: Services) -> None:
-        self._services = services
+        self._retriever = services.retriever
 
     def retrieve(self, question: str, *, collection: str, top_k: int) -> list[ScoredChunk]:
-        real = self._services.retriever.retrieve(question, collection=collection, top_k=50)
-        worst: list[Chunk] = [s.chunk for s in reversed(real)][:top_k]
-        return [ScoredChunk(c, 0.0) for c in worst]
+        ranked = self._retriever.retrieve(question, collection=collection, top_k=50)
+        return [ScoredChunk(s.chunk, 0.0) for s in reversed(ranked)][:top_k]
 
 
-def test_a_broken_retriever_fails_the_gate(client: TestClient, seeded_services: Services) -> None:
-    answerer = seeded_services.answerer
-    real = answerer._retriever
-    answerer._retriever = _ShuffledRetriever(seeded_services)  # type: ignore[assignment]
-    try:
-        cases = load_dataset(DATASETS_DIR / "seed.jsonl")
-        _, summary = run_cases(client, cases, mode="extractive")
-    finally:
-        answerer._retriever = real
-    assert gate_failures(summary, load_thresholds("seed"))
+def test_a_broken_retriever_fails_the_gate(seeded_services: Services) -> None:
+    ensure_corpus(seeded_services, "seeds")
+    broken = dataclasses.replace(
+        seeded_services, answerer=seeded_services.answerer.with_retriever(_BrokenRetriever(seeded_services))
+    )
+    with TestClient(create_app(broken.settings, services=broken)) as client:
+        run = run_suite(
+            suite="seed", dataset="seed.jsonl", client=client, services=broken, modes=["extractive"], baselines=False
+        )
+    assert gate_run(run, load_suites()["seed"])

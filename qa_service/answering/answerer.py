@@ -14,7 +14,7 @@ from qa_service.answering.refusal import refusal_reason
 from qa_service.answering.verify import verify_answer
 from qa_service.domain import Evidence
 from qa_service.llm import LLM
-from qa_service.retrieval import HybridRetriever
+from qa_service.retrieval import Retriever
 from qa_service.settings import AnswerMode
 
 REFUSAL = "I could not find the answer to that in the documents."
@@ -43,7 +43,7 @@ class Answerer:
     def __init__(
         self,
         *,
-        retriever: HybridRetriever,
+        retriever: Retriever,
         ranker: EvidenceRanker,
         llm: LLM | None,
         system_prompt: PromptTemplate,
@@ -56,6 +56,21 @@ class Answerer:
         self._system_prompt = system_prompt
         self._user_prompt = user_prompt
         self._max_tokens = max_tokens
+
+    def with_retriever(self, retriever: Retriever) -> Answerer:
+        """The same answerer over another retriever (baselines, experiments)."""
+        return Answerer(
+            retriever=retriever,
+            ranker=self._ranker,
+            llm=self._llm,
+            system_prompt=self._system_prompt,
+            user_prompt=self._user_prompt,
+            max_tokens=self._max_tokens,
+        )
+
+    @property
+    def llm(self) -> LLM | None:
+        return self._llm
 
     @property
     def has_llm(self) -> bool:

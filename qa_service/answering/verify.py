@@ -57,7 +57,7 @@ def sentence_support(sentence: str, spans: list[str], question: QuestionAnalysis
         problems.append(f"numbers not in the cited evidence: {sorted(missing_numbers)}")
     evidence_stems = set(stem_terms(evidence))
     evidence_words = set(words(evidence))
-    missing_names = {n for n in proper_names(sentence) if not mentions(n, evidence_words)}
+    missing_names = {n for n in proper_names(sentence) if not mentions(n, evidence_words, strict=True)}
     if missing_names:
         problems.append(f"names not in the cited evidence: {sorted(missing_names)}")
     terms = set(stem_terms(sentence)) - set(question.key_terms)

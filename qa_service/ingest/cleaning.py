@@ -45,7 +45,7 @@ def _looks_like_furniture(paragraph: str) -> bool:
 
 def _is_prose(paragraph: str) -> bool:
     """A sentence-like paragraph: enough words and ends like a sentence or a caption."""
-    return len(_WORD.findall(paragraph)) >= 8 and paragraph.rstrip()[-1:] in ".!?\"”’)"
+    return len(_WORD.findall(paragraph)) >= 8 and paragraph.rstrip()[-1:] in '.!?"”’)'
 
 
 def clean_section(text: str) -> str:
@@ -57,9 +57,7 @@ def clean_section(text: str) -> str:
     # follows it, is furniture as a whole (price tiers, "Six Months", "Daily news").
     half = len(paragraphs) // 2
     start = next((i for i in range(half, len(paragraphs)) if _looks_like_furniture(paragraphs[i])), None)
-    if start is not None and not any(
-        _is_prose(p) and not _looks_like_furniture(p) for p in paragraphs[start:]
-    ):
+    if start is not None and not any(_is_prose(p) and not _looks_like_furniture(p) for p in paragraphs[start:]):
         paragraphs = paragraphs[:start]
     return "\n\n".join(p for p in paragraphs if not _is_furniture(p))
 

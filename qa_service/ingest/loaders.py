@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from typing import Any
 from pathlib import PurePath
+from typing import Any
 
 from qa_service.errors import UnsupportedDocumentError
 
@@ -96,9 +96,10 @@ def _strip_markdown(text: str) -> str:
 
 
 def _load_html(markup: str) -> LoadedFile:
-    from bs4 import BeautifulSoup, NavigableString
+    from bs4 import BeautifulSoup
+    from bs4.element import NavigableString
 
-    soup = BeautifulSoup(markup, "html.parser")
+    soup = BeautifulSoup(markup, "lxml")
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     if soup.head:
         soup.head.decompose()
@@ -109,10 +110,10 @@ def _load_html(markup: str) -> LoadedFile:
         tag.decompose()
     # Whitespace in HTML text is layout, except inside <pre>: collapse it so sentences are not cut by
     # the source's line wrapping, and keep code blocks as they are.
-    for text in soup.find_all(string=True):
+    for node in soup.find_all(string=True):
         # Exact type: Doctype and Comment subclass NavigableString and must stay out of the text.
-        if type(text) is NavigableString and text.find_parent("pre") is None:
-            text.replace_with(_SPACES.sub(" ", str(text)))
+        if type(node) is NavigableString and node.find_parent("pre") is None:
+            node.replace_with(_SPACES.sub(" ", str(node)))
     for tag in soup.find_all(_HTML_BLOCK_TAGS):
         tag.insert_before("\n\n")
         tag.insert_after("\n\n")
@@ -127,8 +128,11 @@ def _load_html(markup: str) -> LoadedFile:
 
 _SPACES = re.compile(r"\s+")
 _FURNITURE_ROLES = {"navigation", "banner", "contentinfo", "search", "complementary"}
-_FURNITURE_CLASS = re.compile(r"(^|[-_ ])(nav|navbar|navigation|sidebar|sphinxsidebar|footer|breadcrumbs?|menu|"
-                              r"related|headerlink|skip-link|cookie-banner)($|[-_ ])", re.I)
+_FURNITURE_CLASS = re.compile(
+    r"(^|[-_ ])(nav|navbar|navigation|sidebar|sphinxsidebar|footer|breadcrumbs?|menu|"
+    r"related|headerlink|skip-link|cookie-banner)($|[-_ ])",
+    re.I,
+)
 
 
 def _is_furniture(tag: Any) -> bool:

@@ -1,0 +1,126 @@
+"""Core benchmarks (issue: grounded QA core): ingestion vs raw encode, /ask latency per mode.
+
+Run: ``make bench`` (or ``python -m benchmarks.core``); prints a Markdown section for BENCHMARKS.md.
+Ingestion: the seed article copied N times, each copy with its own first line (so content hashes
+differ), ingested through the real pipeline into a fresh embedded Chroma, next to
+``SentenceTransformer.encode`` over exactly the chunks the pipeline embedded, in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from evals.dataset import DATASETS_DIR, load_dataset
+from evals.metrics import percentile
+from qa_service.api.app import create_app
+from qa_service.embeddings import SentenceTransformerEmbedder
+from qa_service.ingest.chunking import chunk_document
+from qa_service.ingest.pipeline import prepare_document
+from qa_service.services import build_services
+from qa_service.settings import Settings, packaged_embedding_model_path
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = next((ROOT / "seeds").glob("*.txt"))
+
+
+def _copies(folder: Path, n: int) -> list[Path]:
+    text = SEED.read_text(encoding="utf-8")
+    paths = []
+    for i in range(n):
+        path = folder / f"copy_{i:04d}.txt"
+        path.write_text(f"Copy {i} of the seed article.\n\n{text}", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def bench_ingestion(copies: int, embedder: SentenceTransformerEmbedder) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        docs = Path(tmp) / "docs"
+        docs.mkdir()
+        files = _copies(docs, copies)
+        settings = Settings(data_dir=Path(tmp) / "data")
+        chunks = [
+            c.text
+            for f in files
+            for c in chunk_document(
+                prepare_document(f.read_bytes(), str(f)),
+                chunk_size=settings.chunking.chunk_size,
+                chunk_overlap=settings.chunking.chunk_overlap,
+            )
+        ]
+        raw_before = _raw_encode(embedder, chunks)
+        services = build_services(settings, embedder=embedder)
+        started = time.perf_counter()
+        report = services.ingestor.ingest_paths(files, collection="bench")
+        ingest_s = time.perf_counter() - started
+        raw_after = _raw_encode(embedder, chunks)
+        assert report.chunks == len(chunks), (report.chunks, len(chunks))
+    raw = max(raw_before, raw_after)
+    return {"documents": copies, "chunks": len(chunks), "ingest_chunks_per_s": len(chunks) / ingest_s,
+            "raw_before_chunks_per_s": raw_before, "raw_after_chunks_per_s": raw_after,
+            "ratio": (len(chunks) / ingest_s) / raw}  # fmt: skip
+
+
+def _raw_encode(embedder: SentenceTransformerEmbedder, chunks: list[str]) -> float:
+    model = embedder._model
+    started = time.perf_counter()
+    model.encode(chunks, batch_size=embedder.batch_size, normalize_embeddings=True, show_progress_bar=False)
+    return len(chunks) / (time.perf_counter() - started)
+
+
+def bench_ask(modes: list[str], embedder: SentenceTransformerEmbedder) -> dict[str, dict[str, float]]:
+    cases = load_dataset(DATASETS_DIR / "seed.jsonl")
+    out: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp))
+        services = build_services(settings, embedder=embedder)
+        services.ingestor.ingest_paths([SEED], collection=settings.collection)
+        with TestClient(create_app(settings, services=services)) as client:
+            for mode in modes:
+                embedder.clear_cache()
+                client.post("/ask", json={"question": "warm-up question about Sweida", "mode": mode})
+                wall = []
+                for case in cases:
+                    started = time.perf_counter()
+                    response = client.post("/ask", json={"question": case.question, "mode": mode})
+                    wall.append((time.perf_counter() - started) * 1000)
+                    assert response.status_code == 200, response.text
+                out[mode] = {"n": len(wall), "p50_ms": statistics.median(wall), "p95_ms": percentile(wall, 95)}
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--copies", type=int, default=200)
+    parser.add_argument("--modes", default="extractive,auto,generative")
+    args = parser.parse_args()
+    embedder = SentenceTransformerEmbedder(packaged_embedding_model_path())
+    ingest = bench_ingestion(args.copies, embedder)
+    ask = bench_ask(args.modes.split(","), embedder)
+    print(
+        f"### Core — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}\n"
+    )
+    print("| ingestion (seed × {documents}, {chunks} chunks) | chunks/s |".format(**ingest))
+    print("|---|---|")
+    print(f"| raw `SentenceTransformer.encode` (before ingest) | {ingest['raw_before_chunks_per_s']:.1f} |")
+    print(f"| qa-service ingest (load, clean, chunk, embed, Chroma) | {ingest['ingest_chunks_per_s']:.1f} |")
+    print(f"| raw `SentenceTransformer.encode` (after ingest) | {ingest['raw_after_chunks_per_s']:.1f} |")
+    print(f"| **ingest ÷ best raw** | **{ingest['ratio']:.2f}** |\n")
+    print("| `/ask` mode (seed eval questions, HTTP in-process) | n | p50 ms | p95 ms |")
+    print("|---|---|---|---|")
+    for mode, m in ask.items():
+        print(f"| {mode} | {m['n']:.0f} | {m['p50_ms']:.1f} | {m['p95_ms']:.1f} |")
+
+
+if __name__ == "__main__":
+    main()

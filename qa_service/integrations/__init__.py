@@ -1,0 +1,1 @@
+"""Adapters that let other ecosystems use qa-service components."""
