@@ -10,7 +10,10 @@ PORT ?= 8000
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
 	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 
-.PHONY: setup run test lint bench clean
+EVAL_DATA_DIR ?= .data/eval
+PYTHON_DOCS := /usr/share/doc/python3-doc/html
+
+.PHONY: setup run test lint unit eval corpora bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,8 +36,22 @@ lint: setup
 	$(BIN)/ruff check qa_service evals tests benchmarks
 	$(BIN)/mypy
 
-test: lint
+test: lint unit eval
+
+unit: setup
 	$(BIN)/pytest
+
+# The eval gate: every suite of evals/thresholds.toml in the default mode, with the dense-only baseline
+# (the python-docs gate is a ratio against it). `qa-service eval` alone also runs the LangChain baseline.
+eval: setup corpora
+	QA_DATA_DIR=$(EVAL_DATA_DIR) $(BIN)/qa-service eval --baseline dense-only --out eval-out
+
+# The larger eval corpus is Debian's python3-doc HTML, read in place.
+corpora:
+	@test -d $(PYTHON_DOCS) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-doc >/dev/null; \
+	  else echo "python3-doc is missing: run 'sudo apt-get install python3-doc'"; exit 1; fi; }
 
 bench: setup
 	$(BIN)/python -m benchmarks.core

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from evals.gate import gate_run, load_suites
-from evals.harness import SuiteRun, ensure_corpus, run_suite
+from evals.harness import BASELINES, SuiteRun, ensure_corpus, run_suite
 
 eval_app = typer.Typer(
     help="Evaluate answer quality and gate on evals/thresholds.toml.",
@@ -30,7 +30,9 @@ def run(
     mode: Annotated[list[str] | None, typer.Option(help="Answer mode(s); 'all' for every mode")] = None,
     url: Annotated[str | None, typer.Option(help="Evaluate a running server instead of in-process")] = None,
     out: Annotated[Path, typer.Option(help="Folder for the reports")] = Path("eval-out"),
-    baselines: Annotated[bool, typer.Option(help="Also run the dense-only and LangChain baselines")] = True,
+    baseline: Annotated[
+        list[str] | None, typer.Option(help="Baseline(s) to run: dense-only, langchain-rag, none; default: both")
+    ] = None,
     gate: Annotated[bool, typer.Option(help="Exit 1 when a gated metric is below its threshold")] = True,
 ) -> None:
     """Run the eval suites (the default command)."""
@@ -45,6 +47,7 @@ def run(
     if unknown:
         raise typer.BadParameter(f"unknown suite(s) {unknown}; known: {sorted(suites)}")
     modes = _modes(mode, settings.answer_mode)
+    baselines = _baselines(baseline)
     runs = _run_suites(settings, {s: suites[s] for s in chosen}, modes, url, baselines)
     failures = {r.suite: gate_run(r, suites[r.suite]) for r in runs}
     from evals.report import write_reports
@@ -76,8 +79,19 @@ def _modes(requested: list[str] | None, default: str) -> list[str]:
     return list(dict.fromkeys(requested))
 
 
+def _baselines(requested: list[str] | None) -> list[str]:
+    if not requested:
+        return list(BASELINES)
+    if requested == ["none"]:
+        return []
+    bad = [b for b in requested if b not in BASELINES]
+    if bad:
+        raise typer.BadParameter(f"unknown baseline(s) {bad}; choose from {BASELINES} or 'none'")
+    return requested
+
+
 def _run_suites(
-    settings: object, suites: dict[str, dict[str, object]], modes: list[str], url: str | None, baselines: bool
+    settings: object, suites: dict[str, dict[str, object]], modes: list[str], url: str | None, baselines: list[str]
 ) -> list[SuiteRun]:
     import httpx
     from fastapi.testclient import TestClient
@@ -100,7 +114,7 @@ def _run_suites(
                 task = progress.add_task(f"{name}: indexing {corpus}", total=None)
                 ensure_corpus(services, corpus, on_file=_advancer(progress, task))
                 progress.update(task, visible=False)
-            systems = len(modes) + (2 if baselines and services is not None else 0)
+            systems = len(modes) + (len(baselines) if services is not None else 0)
             task = progress.add_task(f"{name}: asking", total=len(cases) * systems)
             client = (
                 httpx.Client(base_url=url, timeout=120) if url else TestClient(create_app(settings, services=services))

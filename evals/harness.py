@@ -16,6 +16,7 @@ from qa_service.services import Services
 OURS = "ours"
 DENSE_ONLY = "dense-only"
 LANGCHAIN = "langchain-rag"
+BASELINES = (DENSE_ONLY, LANGCHAIN)
 
 
 class HTTPClient(Protocol):
@@ -96,7 +97,7 @@ def run_suite(
     client: HTTPClient,
     services: Services | None,
     modes: list[str],
-    baselines: bool,
+    baselines: list[str],
     on_case: Callable[[str], None] | None = None,
 ) -> SuiteRun:
     """Score our pipeline in each mode, then the baselines, over one dataset.
@@ -121,14 +122,16 @@ def run_suite(
 
     for mode in modes:
         score_all(f"{OURS}/{mode}", lambda c, m=mode: _ask_ours(client, c, collection, m), dense=False)  # type: ignore[misc]
-    if baselines and services is not None:
+    if services is None:
+        return run
+    if DENSE_ONLY in baselines:
         default_mode = modes[0]
         score_all(
             DENSE_ONLY,
             lambda c: ask_dense_only(services, c.question, collection=collection, mode=default_mode),
             dense=True,
         )
-        chain = langchain_rag_chain(services, collection)
-        if chain is not None:
-            score_all(LANGCHAIN, lambda c: ask_langchain(chain, c.question), dense=True)
+    chain = langchain_rag_chain(services, collection) if LANGCHAIN in baselines else None
+    if chain is not None:
+        score_all(LANGCHAIN, lambda c: ask_langchain(chain, c.question), dense=True)
     return run

@@ -83,3 +83,26 @@ def test_unsupported_suffix() -> None:
 def test_empty_file() -> None:
     with pytest.raises(UnsupportedDocumentError, match="empty"):
         prepare_document(b"   \n", "empty.txt")
+
+
+def test_html_site_furniture_by_role_and_class_is_dropped() -> None:
+    html = b"""<html><body><div role="navigation">index | modules | next</div>
+    <div class="sphinxsidebar">Previous topic</div>
+    <div class="body"><h1>bisect<a class="headerlink" href="#x">\xc2\xb6</a></h1>
+    <p>Locate the insertion
+    point for x.</p><pre>def f():
+        return 1</pre></div><div class="footer">Last updated on Monday.</div></body></html>"""
+    doc = prepare_document(html, "bisect.html")
+    assert doc.text == "bisect\n\nLocate the insertion point for x.\n\ndef f():\n        return 1"
+
+
+def test_furniture_words_in_the_body_are_content() -> None:
+    body = "\n\n".join(
+        [
+            "Membership test operations check whether a value is in a container, and they are fast.",
+            "The IMAP4 class selects the INBOX mailbox by default when no name is given to it.",
+            "A Spinbox widget lets a user pick a number from a fixed range of values with arrows.",
+            "Cookie handling for HTTP clients is done by the cookiejar module in the standard library.",
+        ]
+    )
+    assert prepare_document(body.encode(), "manual.txt").text == body
