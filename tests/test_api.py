@@ -133,3 +133,14 @@ def test_auto_mode_falls_back_when_the_llm_invents_a_number(
     assert body["mode"] == "extractive" and "999" not in body["answer"] and "215" in body["answer"]
     assert "verification" in body["fallback_reason"]
     assert forced["refused"] is True and "999" not in forced["answer"]
+
+
+def test_follow_up_is_rewritten_with_the_history(client: TestClient) -> None:
+    first = client.post("/ask", json={"question": "Who is Putin's envoy in Syria?"}).json()
+    history = [
+        {"role": "user", "content": "Who is Putin's envoy in Syria?"},
+        {"role": "assistant", "content": first["answer"]},
+    ]
+    body = client.post("/ask", json={"question": "Which news agency did he talk to?", "history": history}).json()
+    assert body["rewritten_question"] == "Which news agency did Alexander Lavrentyev talk to?"
+    assert "Sputnik" in body["answer"]

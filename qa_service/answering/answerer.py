@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from qa_service.answering.evidence import EvidenceRanker
 from qa_service.answering.extractive import extractive_answer, with_markers
+from qa_service.answering.followup import Turn, rewrite_followup
 from qa_service.answering.prompts import PromptTemplate, escape_delimiters
 from qa_service.answering.question import QuestionAnalysis, analyze_question
 from qa_service.answering.refusal import refusal_reason
@@ -35,6 +37,7 @@ class Answer:
     refusal_reason: str | None = None
     fallback_reason: str | None = None
     llm_output: str | None = None
+    rewritten_question: str | None = None
 
 
 class Answerer:
@@ -76,10 +79,13 @@ class Answerer:
     def has_llm(self) -> bool:
         return self._llm is not None
 
-    def ask(self, question: str, *, collection: str, top_k: int, mode: AnswerMode) -> Answer:
+    def ask(
+        self, question: str, *, collection: str, top_k: int, mode: AnswerMode, history: Sequence[Turn] = ()
+    ) -> Answer:
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        analysis = analyze_question(question)
+        rewritten = rewrite_followup(question, history)
+        analysis = analyze_question(rewritten or question)
         chunks = self._retriever.retrieve(analysis.focus, collection=collection, top_k=top_k)
         timings["retrieve"] = _ms(started)
         t = time.perf_counter()
@@ -98,6 +104,8 @@ class Answerer:
         timings["answer"] = _ms(t)
         timings["total"] = _ms(started)
         result.timings_ms = timings
+        result.question = question
+        result.rewritten_question = rewritten
         return result
 
     def _extractive(self, question: QuestionAnalysis, evidence: list[Evidence]) -> Answer:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from qa_service.answering.extractive import select_extractive_evidence
 from qa_service.answering.question import QuestionAnalysis, holds_answer_type
 from qa_service.domain import Evidence
-from qa_service.text import STOPWORDS, mentions, normalize, numbers, stem_terms, words
+from qa_service.text import STOPWORDS, mentions, normalize, numbers, stem, stem_terms, words
 
 MIN_SEMANTIC = 0.25  # below this the best sentence is about something else
 NAME_POOL = 5  # names the question mentions must occur in one of this many best sentences
@@ -129,6 +129,57 @@ def opposite_premise(ctx: Context) -> str | None:
     return None
 
 
+_WHICH_NOUN = re.compile(r"\b(?i:which|what)\s+(?:[A-Z][\w-]*\s+)*([a-z]{3,})\b")
+_NOT_NOUNS = frozenset(
+    {
+        "did",
+        "does",
+        "do",
+        "was",
+        "were",
+        "is",
+        "are",
+        "has",
+        "have",
+        "had",
+        "will",
+        "would",
+        "can",
+        "could",
+        "one",
+        "ones",
+        "kind",
+        "type",
+        "the",
+    }
+)
+
+
+def unnamed_answer(ctx: Context) -> str | None:
+    """ "Which hospital ...?" when the passage mentions a hospital but never names it."""
+    match = _WHICH_NOUN.search(ctx.question.focus)
+    if match is None or match.group(1) in _NOT_NOUNS:
+        return None
+    noun = stem(match.group(1))
+    raw = ctx.window.split()
+    positions = [i for i, t in enumerate(raw) if words(t) and stem(words(t)[0]) == noun]
+    if not positions:
+        return None
+    for i in positions:
+        for j in range(max(0, i - 3), min(len(raw), i + 5)):
+            token = raw[j].strip(".,;:!?\"'“”‘’()")
+            if j == i or not token:
+                continue
+            is_new_name = (
+                token[:1].isupper()
+                and j > 0
+                and not any(mentions(w, {q}) or mentions(q, {w}) for w in words(token) for q in ctx.question.names)
+            )
+            if is_new_name or any(ch.isdigit() for ch in token):
+                return None
+    return f"the passage mentions a {match.group(1)} but does not name it"
+
+
 def only_repeats_question(ctx: Context) -> str | None:
     if not set(stem_terms(ctx.window)) - set(ctx.question.key_terms):
         return "the best passage only repeats the question"
@@ -142,6 +193,7 @@ CHECKS: tuple[Check, ...] = (
     missing_numbers,
     missing_answer_type,
     opposite_premise,
+    unnamed_answer,
     only_repeats_question,
 )
 

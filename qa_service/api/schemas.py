@@ -52,6 +52,9 @@ class AskResponse(BaseModel):
     collection: str
     refusal_reason: str | None = Field(default=None, description="Why the question was refused.")
     fallback_reason: str | None = Field(default=None, description="Why auto mode answered extractively.")
+    rewritten_question: str | None = Field(
+        default=None, description="The standalone question a follow-up was rewritten into, using `history`."
+    )
 
 
 class ErrorBody(BaseModel):

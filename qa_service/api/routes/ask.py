@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
@@ -35,12 +35,13 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 async def ask(request: AskRequest, services: ServicesDep) -> Any:
     """Answer a question from the indexed documents, citing the exact characters that support it."""
     question, collection, top_k, mode = _validated(request, services)
+
+    def answer() -> Answer:
+        return services.answerer.ask(question, collection=collection, top_k=top_k, mode=mode, history=request.history)
+
     if request.stream:
-        return EventSourceResponse(_stream(services, question, collection, top_k, mode))
-    answer = await anyio.to_thread.run_sync(
-        lambda: services.answerer.ask(question, collection=collection, top_k=top_k, mode=mode)
-    )
-    return to_response(answer, collection)
+        return EventSourceResponse(_stream(answer, collection))
+    return to_response(await anyio.to_thread.run_sync(answer), collection)
 
 
 def _validated(request: AskRequest, services: Services) -> tuple[str, str, int, Any]:
@@ -62,16 +63,13 @@ def _validated(request: AskRequest, services: Services) -> tuple[str, str, int, 
     return question, collection, top_k, request.mode or settings.answer_mode
 
 
-async def _stream(
-    services: Services, question: str, collection: str, top_k: int, mode: Any
-) -> AsyncIterator[dict[str, str]]:
+async def _stream(answer: Callable[[], Answer], collection: str) -> AsyncIterator[dict[str, str]]:
+    """SSE: a progress event at once, the answer's words as token events, then the full response."""
     yield {"event": "progress", "data": json.dumps({"stage": "retrieving"})}
-    answer = await anyio.to_thread.run_sync(
-        lambda: services.answerer.ask(question, collection=collection, top_k=top_k, mode=mode)
-    )
-    for piece in _pieces(answer.answer):
+    result = await anyio.to_thread.run_sync(answer)
+    for piece in _pieces(result.answer):
         yield {"event": "token", "data": json.dumps({"text": piece})}
-    yield {"event": "final", "data": to_response(answer, collection).model_dump_json()}
+    yield {"event": "final", "data": to_response(result, collection).model_dump_json()}
 
 
 def _pieces(text: str) -> list[str]:
@@ -103,4 +101,5 @@ def to_response(answer: Answer, collection: str) -> AskResponse:
         collection=collection,
         refusal_reason=answer.refusal_reason,
         fallback_reason=answer.fallback_reason,
+        rewritten_question=answer.rewritten_question,
     )
