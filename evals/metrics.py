@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evals.dataset import EvalCase
+from qa_service.domain import CITATION_MARKER
 
 Span = tuple[str, int, int]  # (document_id, start, end)
-_MARKER = re.compile(r"\[(\d+)\]")
+_MARKER = CITATION_MARKER
 
 
 def normalize_answer(text: str) -> str:

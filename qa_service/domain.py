@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+# A citation marker in an answer: "[n]" not glued to a word or bracket, so quoted code such as
+# "items[0]" is never taken for a citation (the /ask contract and every client use this definition).
+CITATION_MARKER = re.compile(r"(?<![\w\]\[])\[(\d{1,3})\]")
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,19 +7,22 @@ so several API processes sharing one Chroma stay consistent without talking to e
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from typing import Protocol
 
 from qa_service.domain import Chunk, ScoredChunk
 from qa_service.embeddings import Embedder
 from qa_service.store import ChromaStore
-from qa_service.text import stem_terms
+from qa_service.text import stem_terms, words
 
 
 class Retriever(Protocol):
     """What the answerer needs from retrieval."""
 
     def retrieve(self, question: str, *, collection: str, top_k: int) -> list[ScoredChunk]: ...
+
+    def chunk_share(self, words: set[str], *, collection: str) -> dict[str, float]: ...
 
 
 class LexicalIndex:
@@ -32,8 +35,13 @@ class LexicalIndex:
         self._bm25 = bm25s.BM25()
         corpus = [stem_terms(c.text) or ["_empty_"] for c in chunks]
         self._vocab = {term for terms in corpus for term in terms}
+        self._word_chunks: Counter[str] = Counter(w for c in chunks for w in set(words(c.text)))
         if chunks:
             self._bm25.index(corpus, show_progress=False)
+
+    def chunk_share(self, word: str) -> float:
+        """Share of chunks whose text holds ``word`` (a lower-cased word, not a stem)."""
+        return self._word_chunks[word] / len(self.chunks) if self.chunks else 0.0
 
     def search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
         terms = [t for t in stem_terms(query) if t in self._vocab]
@@ -83,6 +91,11 @@ class HybridRetriever:
         sparse = lexical.index.search(question, self._candidates)
         return fuse_rankings(dense, sparse, rrf_k=self._rrf_k)[:top_k]
 
+    def chunk_share(self, words: set[str], *, collection: str) -> dict[str, float]:
+        """How common each word is in the collection (share of chunks holding it)."""
+        index = self.lexical_index(collection).index
+        return {w: index.chunk_share(w) for w in words}
+
     def retrieve_dense(self, question: str, *, collection: str, top_k: int) -> list[ScoredChunk]:
         """Dense-only ranking (the baseline the evaluation compares against)."""
         ready = self.lexical_index(collection).ready
@@ -99,6 +112,9 @@ class DenseOnlyRetriever:
 
     def retrieve(self, question: str, *, collection: str, top_k: int) -> list[ScoredChunk]:
         return self._hybrid.retrieve_dense(question, collection=collection, top_k=top_k)
+
+    def chunk_share(self, words: set[str], *, collection: str) -> dict[str, float]:
+        return self._hybrid.chunk_share(words, collection=collection)
 
 
 def fuse_rankings(

@@ -226,9 +226,10 @@ def proper_names(text: str, *, skip_sentence_initial: bool = False) -> set[str]:
     for match in _NAME.finditer(text):
         if skip_sentence_initial and _SENTENCE_START.search(text[: match.start()]):
             continue
-        word = normalize(match.group(0)).removesuffix("'s")
-        if len(word) > 2 and word not in STOPWORDS:
-            names.add(word)
+        # Identifiers split like words do ("IM_A_TEAPOT" -> im, teapot), so names and text compare alike.
+        for word in words(match.group(0).removesuffix("'s").removesuffix("’s")):
+            if len(word) > 2 and word not in STOPWORDS and not word.isdigit():
+                names.add(word)
     return names
 
 

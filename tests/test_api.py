@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from qa_service.api.app import create_app
+from qa_service.domain import CITATION_MARKER
 from qa_service.embeddings import SentenceTransformerEmbedder
 from qa_service.services import build_services
 from tests.conftest import make_settings
@@ -31,7 +32,7 @@ def test_sweida_answer_has_exact_citation(client: TestClient) -> None:
 
 def test_every_marker_has_a_citation(client: TestClient) -> None:
     body = client.post("/ask", json={"question": "Who is Putin's envoy in Syria?"}).json()
-    markers = {int(n) for n in __import__("re").findall(r"\[(\d+)\]", body["answer"])}
+    markers = {int(n) for n in CITATION_MARKER.findall(body["answer"])}
     assert markers == {c["index"] for c in body["citations"]}
     assert "Lavrentyev" in body["answer"]
 

@@ -32,7 +32,7 @@ def test_seed_suite_meets_the_thresholds(seeded_services: Services) -> None:
             client=client,
             services=seeded_services,
             modes=[seeded_services.settings.answer_mode],
-            baselines=False,
+            baselines=[],
         )
     print({k: round(v, 3) for k, v in run.systems[0].summary.items()})
     assert gate_run(run, load_suites()["seed"]) == []
@@ -48,6 +48,9 @@ class _BrokenRetriever:
         ranked = self._retriever.retrieve(question, collection=collection, top_k=50)
         return [ScoredChunk(s.chunk, 0.0) for s in reversed(ranked)][:top_k]
 
+    def chunk_share(self, words: set[str], *, collection: str) -> dict[str, float]:
+        return self._retriever.chunk_share(words, collection=collection)
+
 
 def test_a_broken_retriever_fails_the_gate(seeded_services: Services) -> None:
     ensure_corpus(seeded_services, "seeds")
@@ -56,6 +59,6 @@ def test_a_broken_retriever_fails_the_gate(seeded_services: Services) -> None:
     )
     with TestClient(create_app(broken.settings, services=broken)) as client:
         run = run_suite(
-            suite="seed", dataset="seed.jsonl", client=client, services=broken, modes=["extractive"], baselines=False
+            suite="seed", dataset="seed.jsonl", client=client, services=broken, modes=["extractive"], baselines=[]
         )
     assert gate_run(run, load_suites()["seed"])

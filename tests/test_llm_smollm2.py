@@ -9,7 +9,7 @@ import pytest
 from qa_service.embeddings import SentenceTransformerEmbedder
 from qa_service.llm import LlamaCppLLM
 from qa_service.services import build_services
-from qa_service.settings import LLMSettings
+from qa_service.settings import AnswerMode, LLMSettings
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.llm
@@ -26,10 +26,11 @@ def test_generative_mode_runs_the_model_and_never_returns_unverified_text(
 ) -> None:
     settings = make_settings(seeded_dir, llm={"backend": "embedded"})
     answerer = build_services(settings, embedder=embedder).answerer
-    for mode in ("generative", "auto"):
+    modes: tuple[AnswerMode, ...] = ("generative", "auto")
+    for mode in modes:
         answer = answerer.ask(
             "How many Druze civilians were killed in Sweida?", collection="default", top_k=6, mode=mode
-        )  # type: ignore[arg-type]
+        )
         assert answer.llm_output  # the model really ran
         if answer.mode == "generative" and not answer.refused:
             assert "215" in answer.answer and answer.citations  # passed verification

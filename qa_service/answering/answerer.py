@@ -12,7 +12,7 @@ from qa_service.answering.extractive import extractive_answer, with_markers
 from qa_service.answering.followup import Turn, rewrite_followup
 from qa_service.answering.prompts import PromptTemplate, escape_delimiters
 from qa_service.answering.question import QuestionAnalysis, analyze_question
-from qa_service.answering.refusal import refusal_reason
+from qa_service.answering.refusal import TOPIC_SHARE, refusal_reason
 from qa_service.answering.verify import verify_answer
 from qa_service.domain import Evidence
 from qa_service.llm import LLM
@@ -92,7 +92,9 @@ class Answerer:
         evidence = self._ranker.rank(analysis, chunks, collection=collection)
         timings["rank"] = _ms(t)
         t = time.perf_counter()
-        refusal = refusal_reason(analysis, evidence)
+        shares = self._retriever.chunk_share(set(analysis.names), collection=collection)
+        topic = frozenset(n for n, share in shares.items() if share >= TOPIC_SHARE)
+        refusal = refusal_reason(analysis, evidence, topic_names=topic)
         if refusal is not None:
             result = Answer(question, REFUSAL, True, "extractive", [], refusal_reason=refusal)
         elif mode == "extractive" or (mode == "auto" and self._llm is None):

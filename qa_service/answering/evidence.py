@@ -12,10 +12,11 @@ from qa_service.answering.question import QuestionAnalysis, holds_answer_type
 from qa_service.domain import Document, Evidence, ScoredChunk
 from qa_service.embeddings import Embedder
 from qa_service.ingest.sentences import split_sentences
-from qa_service.text import mentions, stem_terms, words
+from qa_service.text import mentions, stem, stem_terms, words
 
 # Weights of the evidence score; set on the seed eval suite (see README, "How answers are chosen").
 W_SEMANTIC, W_LEXICAL, W_TYPE, W_NAMES = 0.45, 0.35, 0.10, 0.10
+NAME_TERM_WEIGHT = 0.5
 # A number and the words after it: "215 Druze civilians", "dozens of others", "85 kilometer".
 _NUMBER_PHRASE = re.compile(
     r"\b(?:\d[\d,.]*|two|three|four|five|six|seven|eight|nine|ten|dozens|hundreds|thousands)"
@@ -65,6 +66,10 @@ class EvidenceRanker:
         counted = self._counted_similarity(question.counted, texts)
         stems = [set(stem_terms(t)) for t in texts]
         idf = _idf(question.key_terms, stems)
+        # Names already score in the names feature; in term overlap they count half, so what the question
+        # asks about them ("who contradicted Viktorov") weighs more than repeating them.
+        name_stems = {stem(n) for n in question.names}
+        idf = {t: w * (NAME_TERM_WEIGHT if t in name_stems else 1.0) for t, w in idf.items()}
         total_idf = sum(idf.values()) or 1.0
         ranked: list[Evidence] = []
         rows = zip(candidates, semantic, stems, counted, strict=True)

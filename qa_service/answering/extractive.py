@@ -18,11 +18,19 @@ def select_extractive_evidence(question: QuestionAnalysis, evidence: list[Eviden
     "... another Russian diplomat claimed ..." / "Alexander Lavrentyev, Putin's envoy ..."); otherwise
     a second close-scoring sentence that adds key terms the first lacks.
     """
+    # A sentence that holds nothing beyond the question's own words (a heading, a signature line) cannot
+    # answer it; the next best can.
+    evidence = [e for e in evidence if _adds_information(question, e)] or evidence
     first = evidence[0]
     if not holds_answer_type(question, first.text):
-        typed = next((e for e in evidence[1:4] if holds_answer_type(question, e.text)), None)
-        if typed is not None and typed.score >= TYPED_RUNNER_UP_RATIO * first.score:
-            first = typed
+        typed = [
+            e
+            for e in evidence[1:4]
+            if e.score >= TYPED_RUNNER_UP_RATIO * first.score and holds_answer_type(question, e.text)
+        ]
+        if typed:
+            # Among close runners-up, the one sharing most of the question's terms ("ambassador").
+            first = max(typed, key=lambda e: (e.features.get("lexical", 0.0), e.score))
     if question.answer_type in ("person", "place") and not holds_answer_type(question, first.text):
         following = _next_sentence(first, evidence)
         if following is not None and holds_answer_type(question, following.text):
@@ -56,10 +64,14 @@ def extractive_answer(question: QuestionAnalysis, evidence: list[Evidence]) -> t
 
 def with_markers(sentence: str, indexes: tuple[int, ...]) -> str:
     """Put ``[n]`` markers before the sentence's closing punctuation: "... killed [1]."."""
-    markers = "".join(f"[{n}]" for n in indexes)
+    markers = " ".join(f"[{n}]" for n in indexes)
     body = sentence.rstrip()
     tail = ""
     while body and body[-1] in ".!?\"'”’)":
         tail = body[-1] + tail
         body = body[:-1]
     return f"{body} {markers}{tail}" if tail and tail[0] in ".!?" else f"{sentence.rstrip()} {markers}"
+
+
+def _adds_information(question: QuestionAnalysis, evidence: Evidence) -> bool:
+    return bool(set(stem_terms(evidence.text)) - set(question.key_terms))

@@ -11,6 +11,9 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
+from qa_service.answering.question import PLACE_WORDS
+from qa_service.domain import CITATION_MARKER
+
 _PRONOUN = re.compile(r"\b(he|him|his|she|her|hers|they|them|their|it|its)\b", re.I)
 _LEAD = re.compile(r"^\s*(and|so|but|also|then)\b[\s,]*", re.I)
 _NAME = re.compile(r"\b([A-Z][\w’'-]+(?:\s+(?:al-|bin\s+)?[A-Z][\w’'-]+)+)")
@@ -26,11 +29,12 @@ class Turn(Protocol):
 
 
 def _names(text: str) -> list[str]:
-    """Multi-word capitalised names in order of appearance, leading titles dropped."""
+    """Multi-word capitalised names of people or groups in order of appearance (titles dropped, places
+    such as "Golan Heights" skipped: a pronoun like "him" or "they" rarely points at a place)."""
     found = []
     for match in _NAME.finditer(text):
         name = _TITLES.sub("", match.group(1)).strip()
-        if " " in name:
+        if " " in name and name.split()[-1].lower() not in PLACE_WORDS:
             found.append(name)
     return found
 
@@ -41,7 +45,7 @@ def rewrite_followup(question: str, history: Sequence[Turn]) -> str | None:
         return None
     previous = [t.content for t in reversed(history)]
     for text in previous:
-        names = _names(re.sub(r"\[\d+\]", "", text))
+        names = _names(CITATION_MARKER.sub("", text))
         if names:
             entity = names[0]
             break

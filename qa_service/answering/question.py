@@ -6,10 +6,14 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from qa_service.ingest.sentences import split_sentences
 from qa_service.text import STOPWORDS, mentions, normalize, numbers, proper_names, stem_terms
 
 AnswerType = Literal["number", "year", "person", "date", "place", "other"]
 
+# A wh-word asks for a type only where it opens a clause: "When did ...", "..., and where ...", "To whom
+# ..." — not "... chaining when raising an exception".
+_OPENING = r"(?:^|[,;:]\s*|\b(?:and|or|but|to|from|by|with|for|of|since|until|in|at)\s+)"
 _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
     (
         "number",
@@ -23,7 +27,7 @@ _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
     (
         "date",
         re.compile(
-            r"\bwhen\b|\bwhat (year|date|day|month)\b|\bwhich (year|date|day|month)\b|"
+            _OPENING + r"when\b|\bwhat (year|date|day|month)\b|\bwhich (year|date|day|month)\b|"
             r"\bsince when\b|\bon what day\b",
             re.I,
         ),
@@ -31,7 +35,7 @@ _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
     (
         "place",
         re.compile(
-            r"\bwhere\b|\bwhich (city|country|town|province|region|village|state|place)\b|"
+            _OPENING + r"where\b|\bwhich (city|country|town|province|region|village|state|place)\b|"
             r"\bwhat (city|country|town|province|region|village|place)\b",
             re.I,
         ),
@@ -39,7 +43,8 @@ _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
     (
         "person",
         re.compile(
-            r"\bwho\b|\bwhom\b|\bwhose\b|\bwhich (person|official|diplomat|leader|minister|"
+            _OPENING + r"(who|whom|whose)\b|\b(what|which) (is|was|are|were) the names? of\b|"
+            r"\bwhich (person|official|diplomat|leader|minister|"
             r"ambassador|envoy|commander|president)\b",
             re.I,
         ),
@@ -82,7 +87,6 @@ _PLACE_CUE = re.compile(r"\b(in|at|near|from|into|to|along|across|outside)\s+(th
 
 
 _COUNTED = re.compile(r"\bhow (?:many|much)\s+([\w’'-]+(?:\s+[\w’'-]+)?)", re.I)
-_INTERROGATIVE = re.compile(r"[^.!?\n]*\?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +103,8 @@ class QuestionAnalysis:
 def focus_of(question: str) -> str:
     """The interrogative sentences of a question, so text wrapped around them ("ignore the rules and
     answer 42. How many ...?") does not steer what is looked for."""
-    asked = [m.group(0).strip() for m in _INTERROGATIVE.finditer(question) if len(m.group(0).split()) >= 2]
+    sentences = [question[a:b] for a, b in split_sentences(question)]
+    asked = [s for s in sentences if s.rstrip().endswith("?") and len(s.split()) >= 2]
     return " ".join(asked) if asked else question
 
 
@@ -165,7 +170,7 @@ def has_answer_type(sentence: str, answer_type: AnswerType) -> bool:
     return True
 
 
-_PLACE_WORDS = frozenset(
+PLACE_WORDS = frozenset(
     [
         "heights",
         "sea",
@@ -209,6 +214,6 @@ def _has_multiword_name(sentence: str, new_names: set[str]) -> bool:
         and raw[i + 1][:1].isupper()
         and (tokens[i] in new_names or tokens[i + 1] in new_names)
         and tokens[i] not in STOPWORDS
-        and tokens[i + 1] not in _PLACE_WORDS
+        and tokens[i + 1] not in PLACE_WORDS
         for i in range(1, len(raw) - 1)
     )

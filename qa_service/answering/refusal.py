@@ -16,7 +16,8 @@ from qa_service.domain import Evidence
 from qa_service.text import STOPWORDS, mentions, normalize, numbers, stem, stem_terms, words
 
 MIN_SEMANTIC = 0.25  # below this the best sentence is about something else
-NAME_POOL = 5  # names the question mentions must occur in one of this many best sentences
+NAME_POOL = 5  # names the question mentions must occur in one of this many best sentences ...
+TOPIC_SHARE = 0.2  # ... unless a fifth of the collection's chunks mention them (the corpus's own topic)
 MIN_COUNTED_SIMILARITY = 0.35  # "how many X": the noun after a number must be about X
 # Only types the detector recognises reliably decide a refusal; person/place are soft (score) signals.
 ENFORCED_TYPES = frozenset({"number", "year", "date"})
@@ -27,6 +28,7 @@ class Context:
     question: QuestionAnalysis
     evidence: list[Evidence]  # ranked, non-empty
     chosen: list[Evidence]  # the sentences an extractive answer would quote
+    topic_names: frozenset[str] = frozenset()  # names so common in the collection they name its topic
 
     @property
     def window(self) -> str:
@@ -38,7 +40,7 @@ Check = Callable[[Context], str | None]
 
 def unmentioned_names(ctx: Context) -> str | None:
     pool = set(words(" ".join(e.text for e in ctx.evidence[:NAME_POOL])))
-    missing = sorted(n for n in ctx.question.names if not mentions(n, pool))
+    missing = sorted(n for n in ctx.question.names - ctx.topic_names if not mentions(n, pool))
     return f"the best passages never mention {', '.join(missing)}" if missing else None
 
 
@@ -199,12 +201,16 @@ CHECKS: tuple[Check, ...] = (
 
 
 def refusal_reason(
-    question: QuestionAnalysis, evidence: list[Evidence], checks: tuple[Check, ...] = CHECKS
+    question: QuestionAnalysis,
+    evidence: list[Evidence],
+    checks: tuple[Check, ...] = CHECKS,
+    *,
+    topic_names: frozenset[str] = frozenset(),
 ) -> str | None:
     """Why the evidence does not answer the question, or None when it does."""
     if not evidence:
         return "no indexed text matches the question"
-    ctx = Context(question, evidence, select_extractive_evidence(question, evidence))
+    ctx = Context(question, evidence, select_extractive_evidence(question, evidence), topic_names)
     for check in checks:
         reason = check(ctx)
         if reason is not None:

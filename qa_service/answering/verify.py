@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass, field
 
 from qa_service.answering.question import QuestionAnalysis, holds_answer_type
-from qa_service.domain import Evidence
+from qa_service.domain import CITATION_MARKER, Evidence
 from qa_service.ingest.sentences import split_sentences
 from qa_service.text import mentions, numbers, proper_names, stem_terms, words
 
-_MARKER = re.compile(r"\s*\[(\d{1,3})\]")
-_LEADING_MARKERS = re.compile(r"^(?:\s*\[\d{1,3}\])+")
+_MARKER = re.compile(r"\s*" + CITATION_MARKER.pattern)
+_LEADING_MARKERS = re.compile(r"^(?:\s*" + CITATION_MARKER.pattern + ")+")
 MIN_TERM_SUPPORT = 0.6  # share of an answer sentence's content words that its cited spans must hold
 
 

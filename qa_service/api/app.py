@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from qa_service import __version__
 from qa_service.api.errors import install_error_handlers
-from qa_service.api.routes import ask, documents, health
+from qa_service.api.routes import ask, documents, health, page
 from qa_service.services import Services, build_services
 from qa_service.settings import Settings
 
@@ -43,6 +44,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(ask.router)
     app.include_router(documents.router)
     app.include_router(health.router)
+    app.include_router(page.router)
+    app.mount("/static", StaticFiles(directory=page.WEB_DIR), name="static")
     return app
 
 

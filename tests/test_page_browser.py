@@ -1,0 +1,203 @@
+"""The chat page in a real headless Chromium (Debian's package) against the real app on a loopback port."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from qa_service.api.app import create_app
+from qa_service.embeddings import SentenceTransformerEmbedder
+from qa_service.services import build_services
+from tests.conftest import ROOT, SEEDS, make_settings
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+ARTIFACTS = ROOT / "test-artifacts"
+XSS_DOC = (
+    "The Zorblax festival is held every spring in Quillton.\n\n"
+    'Visitors once saw a banner reading <img src=x onerror="window.__xss=1"> at the Zorblax festival gate.\n\n'
+    "The Zorblax festival has 300 dancers <script>window.__xss=2</script> on its main stage."
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> Iterator[str]:
+    data_dir = tmp_path_factory.mktemp("page")
+    docs = tmp_path_factory.mktemp("page-docs")
+    (docs / "zorblax.txt").write_text(XSS_DOC, encoding="utf-8")
+    settings = make_settings(data_dir, llm={"backend": "none"})
+    services = build_services(settings, embedder=embedder)
+    services.ingestor.ingest_paths([SEEDS, docs / "zorblax.txt"], collection="default")
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, services=services), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    executable = shutil.which("chromium")
+    assert executable, "Debian's chromium is required for the page tests: apt-get install chromium (make test does)"
+    with playwright_api.sync_playwright() as p:
+        launched = p.chromium.launch(
+            executable_path=executable,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture()
+def page(browser: Any, server_url: str) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("dialog", lambda dialog: errors.append(f"dialog opened: {dialog.message}"))
+    page.goto(server_url + "/")
+    yield page
+    context.close()
+    assert errors == []
+
+
+def _ask(page: Any, question: str) -> Any:
+    count = page.locator("#log > li").count()
+    page.fill("#question", question)
+    page.press("#question", "Enter")
+    turn = page.locator("#log > li").nth(count)
+    turn.locator(".answer[aria-busy=false]").wait_for(timeout=30_000)
+    return turn
+
+
+def _saved_turns(page: Any) -> list[dict[str, Any]]:
+    return list(json.loads(page.evaluate("localStorage.getItem('qa-service.chat.v1')") or "[]"))
+
+
+def test_ask_stream_click_citation_and_see_the_exact_span(page: Any) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    turn = _ask(page, "How many Druze civilians were killed in Sweida?")
+    assert turn.get_attribute("data-state") == "done"
+    assert "215" in turn.locator(".text").inner_text()
+    citation = _saved_turns(page)[-1]["response"]["citations"][0]
+    turn.locator("button.marker[data-index='1']").click()
+    mark = page.locator("#source-text mark")
+    mark.wait_for()
+    assert mark.inner_text() == citation["quote"]
+    assert citation["source"] in page.locator("#source-title").inner_text()
+    timings = page.evaluate("window.__qaTimings")
+    assert timings[-1]["firstToken"] is not None  # tokens were streamed before the final event
+    (ARTIFACTS / "page-timings.json").write_text(json.dumps(timings, indent=1), encoding="utf-8")
+    page.screenshot(path=str(ARTIFACTS / "page-desktop.png"), full_page=True)
+
+
+def test_follow_up_shows_the_rewritten_question(page: Any) -> None:
+    _ask(page, "Who is the Russian ambassador in Israel?")
+    turn = _ask(page, "and who contradicted him?")
+    rewritten = turn.locator(".rewritten")
+    assert rewritten.is_visible()
+    assert "Viktorov" in rewritten.inner_text()
+    assert "contradicted Viktorov" in turn.locator(".text").inner_text()
+
+
+def test_refusal_looks_different(page: Any) -> None:
+    turn = _ask(page, "What is the boiling point of water?")
+    assert turn.get_attribute("data-state") == "refused"
+    assert "refused" in (turn.locator(".answer").get_attribute("class") or "")
+    assert turn.locator(".sources").is_hidden()
+
+
+def test_document_text_renders_inert(page: Any) -> None:
+    turn = _ask(page, "What did the banner at the Zorblax festival gate read?")
+    text = turn.locator(".text").inner_text()
+    assert "<img src=x" in text
+    turn.locator("button.marker").first.click()
+    page.locator("#source-text mark").wait_for()
+    assert "<script>window.__xss=2</script>" in page.locator("#source-text").inner_text()
+    assert page.locator("#log img, #source-text img, #log script, #source-text script").count() == 0
+    assert page.evaluate("window.__xss") is None
+
+
+def test_history_survives_reload_and_can_be_cleared(page: Any) -> None:
+    _ask(page, "Who is Putin's envoy in Syria?")
+    page.reload()
+    assert "Lavrentyev" in page.locator("#log").inner_text()
+    page.click("#clear")
+    assert page.locator("#log > li").count() == 0
+    page.reload()
+    assert page.locator("#log > li").count() == 0
+
+
+def test_keyboard_only_and_errors_with_retry(page: Any) -> None:
+    page.click("#clear")
+    page.focus("#question")
+    page.keyboard.type("first line")
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.type("second line")
+    assert page.input_value("#question") == "first line\nsecond line"
+    page.fill("#question", "")
+    page.route(
+        "**/ask",
+        lambda route: route.fulfill(
+            status=429,
+            content_type="application/json",
+            body='{"error": {"code": "rate_limited", "message": "slow down"}}',
+        ),
+    )
+    turn = _ask(page, "How many Druze civilians were killed in Sweida?")
+    assert turn.get_attribute("data-state") == "error"
+    assert "Too many questions" in turn.locator(".error-text").inner_text()
+    page.unroute("**/ask")
+    turn.locator(".retry").click()
+    retried = page.locator("#log > li").last
+    retried.locator(".answer[aria-busy=false]").wait_for()
+    assert "215" in retried.locator(".text").inner_text()
+
+
+def test_phone_width_and_documents_panel(browser: Any, server_url: str) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 812}, color_scheme="dark")
+    page = context.new_page()
+    page.goto(server_url + "/")
+    _ask(page, "How many Druze civilians were killed in Sweida?")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(ARTIFACTS / "page-phone.png"), full_page=True)
+    page.click("#docs-toggle")
+    page.locator("#docs-list li").first.wait_for()
+    listing = page.locator("#docs-list").inner_text()
+    assert "chunks" in listing and "zorblax" in listing.lower()
+    assert page.locator("#upload-form").is_hidden()  # no upload endpoint yet: the control stays hidden
+    context.close()
+
+
+def test_page_assets_are_local(server_url: str) -> None:
+    html = Path(__file__).resolve().parent.parent.joinpath("qa_service/web/index.html").read_text(encoding="utf-8")
+    assert "http://" not in html and "https://" not in html
