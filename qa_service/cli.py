@@ -57,10 +57,8 @@ def ingest(
             progress.advance(task)
 
         report = services.ingestor.ingest_paths(files, collection=name, on_progress=on_progress)
-    console.print(
-        f"{name}: {report.count('added')} added, {report.count('replaced')} replaced, "
-        f"{report.count('unchanged')} unchanged, {report.count('failed')} failed; {report.chunks} chunks written"
-    )
+    counts = ", ".join(f"{report.count(o)} {o}" for o in ("added", "replaced", "reindexed", "unchanged", "failed"))
+    console.print(f"{name}: {counts}; {report.chunks} chunks written")
     if report.count("failed"):
         raise typer.Exit(1)
 

@@ -44,6 +44,15 @@ class Chunk:
     text: str
     source: str
     page: int | None = None
+    title: str = ""
+
+    @property
+    def search_text(self) -> str:
+        """What is embedded and indexed: the chunk with its document's title as context, since a chunk
+        deep in a manual page rarely repeats what the page is about. Citations still use ``text``."""
+        if self.title and self.title not in self.text:
+            return f"{self.title}\n{self.text}"
+        return self.text
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ import os
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +19,7 @@ class Embedder(ABC):
 
     batch_size: int = 64
     dimension: int
+    name: str = "embedder"
 
     def __init__(self, *, query_cache_size: int = 2048) -> None:
         self._query_cache: OrderedDict[str, Vectors] = OrderedDict()
@@ -64,6 +66,7 @@ class SentenceTransformerEmbedder(Embedder):
         from sentence_transformers import SentenceTransformer
 
         self._model = SentenceTransformer(model_path, device="cpu", local_files_only=True)
+        self.name = f"st:{Path(model_path).name}"
         self.batch_size = batch_size
         dimension = (
             getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension

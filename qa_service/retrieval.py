@@ -33,7 +33,7 @@ class LexicalIndex:
 
         self.chunks = chunks
         self._bm25 = bm25s.BM25()
-        corpus = [stem_terms(c.text) or ["_empty_"] for c in chunks]
+        corpus = [stem_terms(c.search_text) or ["_empty_"] for c in chunks]
         self._vocab = {term for terms in corpus for term in terms}
         self._word_chunks: Counter[str] = Counter(w for c in chunks for w in set(words(c.text)))
         if chunks:

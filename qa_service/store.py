@@ -118,7 +118,16 @@ class ChromaStore:
     def document_ids_for_source(self, name: str, source: str) -> list[str]:
         return list(self._docs(name, create=True).get(where={"source": source}, include=[])["ids"])
 
-    def put_document(self, name: str, document: Document, chunks: Sequence[Chunk], vectors: Vectors) -> None:
+    def document_fingerprint(self, name: str, document_id: str) -> str | None:
+        """The pipeline fingerprint a ready document was indexed with (None: absent or not ready)."""
+        found = self._docs(name, create=True).get(ids=[document_id], include=["metadatas"])
+        if not found["ids"] or found["metadatas"][0].get("state") != READY:
+            return None
+        return str(found["metadatas"][0].get("fingerprint", ""))
+
+    def put_document(
+        self, name: str, document: Document, chunks: Sequence[Chunk], vectors: Vectors, *, fingerprint: str = ""
+    ) -> None:
         """Write a document and its chunks; readers see all of it or none of it."""
         docs = self._docs(name, create=True)
         chunk_collection = self._chunks(name, create=True)
@@ -131,6 +140,7 @@ class ChromaStore:
             "page_starts": json.dumps(list(document.page_starts)),
             "chunk_count": len(chunks),
             "size": len(document.text),
+            "fingerprint": fingerprint,
         }
         docs.upsert(
             ids=[document.id],
@@ -199,6 +209,8 @@ def _chunk_metadata(chunk: Chunk) -> dict[str, str | int]:
     }
     if chunk.page is not None:
         meta["page"] = chunk.page
+    if chunk.title:
+        meta["title"] = chunk.title
     return meta
 
 
@@ -212,6 +224,7 @@ def _chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         end=int(meta["end"]),
         text=text,
         source=str(meta["source"]),
+        title=str(meta.get("title", "")),
         page=int(page) if page is not None else None,
     )
 

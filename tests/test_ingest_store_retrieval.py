@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qa_service.domain import Chunk
+from qa_service.ingest.pipeline import Ingestor
 from qa_service.retrieval import fuse_rankings
 from qa_service.services import Services
 from tests.conftest import copy_seed
@@ -77,3 +78,22 @@ def test_reciprocal_rank_fusion_rewards_agreement() -> None:
     fused = fuse_rankings([(a, 0.9), (b, 0.8)], [(b, 5.0), (c, 4.0)], rrf_k=60)
     assert [s.chunk.id for s in fused] == ["b", "a", "c"]
     assert fused[0].dense_rank == 2 and fused[0].lexical_rank == 1
+
+
+def test_same_file_under_a_new_pipeline_is_reindexed(fresh_services: Services, tmp_path: Path) -> None:
+    seed = copy_seed(tmp_path / "docs")
+    fresh_services.ingestor.ingest_paths([seed], collection="default")
+    finer = Ingestor(store=fresh_services.store, embedder=fresh_services.embedder, chunk_size=300, chunk_overlap=50)
+    result = finer.ingest_paths([seed], collection="default").results[0]
+    assert result.outcome == "reindexed"
+    assert fresh_services.store.chunk_count("default") == result.chunks
+    assert finer.ingest_paths([seed], collection="default").results[0].outcome == "unchanged"
+
+
+def test_chunks_are_embedded_with_their_document_title(fresh_services: Services, tmp_path: Path) -> None:
+    doc = tmp_path / "manual.md"
+    doc.write_text("# Widget manual\n\n" + "The knob turns clockwise only. " * 60, encoding="utf-8")
+    fresh_services.ingestor.ingest_paths([doc], collection="default")
+    chunks = fresh_services.store.all_chunks("default")
+    assert len(chunks) > 1 and all(c.title == "Widget manual" for c in chunks)
+    assert chunks[-1].search_text.startswith("Widget manual\n")

@@ -17,6 +17,7 @@ from qa_service.text import mentions, stem, stem_terms, words
 # Weights of the evidence score; set on the seed eval suite (see README, "How answers are chosen").
 W_SEMANTIC, W_LEXICAL, W_TYPE, W_NAMES = 0.45, 0.35, 0.10, 0.10
 NAME_TERM_WEIGHT = 0.5
+MAX_SENTENCES = 32  # sentences embedded per question (latency is dominated by these embeddings)
 # A number and the words after it: "215 Druze civilians", "dozens of others", "85 kilometer".
 _NUMBER_PHRASE = re.compile(
     r"\b(?:\d[\d,.]*|two|three|four|five|six|seven|eight|nine|ten|dozens|hundreds|thousands)"
@@ -60,21 +61,24 @@ class EvidenceRanker:
         candidates = self._candidate_sentences(chunks, collection)
         if not candidates:
             return []
-        texts = [c[4] for c in candidates]
-        vectors = self._embedder.embed_cached([question.focus, *texts])
-        semantic = vectors[1:] @ vectors[0]
-        counted = self._counted_similarity(question.counted, texts)
-        stems = [set(stem_terms(t)) for t in texts]
+        stems = [set(stem_terms(c[4])) for c in candidates]
         idf = _idf(question.key_terms, stems)
         # Names already score in the names feature; in term overlap they count half, so what the question
         # asks about them ("who contradicted Viktorov") weighs more than repeating them.
         name_stems = {stem(n) for n in question.names}
         idf = {t: w * (NAME_TERM_WEIGHT if t in name_stems else 1.0) for t, w in idf.items()}
         total_idf = sum(idf.values()) or 1.0
+        overlap = [sum(w for t, w in idf.items() if t in s) / total_idf for s in stems]
+        keep = _shortlist(candidates, overlap)
+        candidates = [candidates[i] for i in keep]
+        overlap = [overlap[i] for i in keep]
+        texts = [c[4] for c in candidates]
+        vectors = self._embedder.embed_cached([question.focus, *texts])
+        semantic = vectors[1:] @ vectors[0]
+        counted = self._counted_similarity(question.counted, texts)
         ranked: list[Evidence] = []
-        rows = zip(candidates, semantic, stems, counted, strict=True)
-        for (doc, chunk_id, start, end, text), sim, sentence_stems, counted_sim in rows:
-            lexical = sum(w for t, w in idf.items() if t in sentence_stems) / total_idf
+        rows = zip(candidates, semantic, counted, overlap, strict=True)
+        for (doc, chunk_id, start, end, text), sim, counted_sim, lexical in rows:
             type_match = 1.0 if holds_answer_type(question, text) else 0.0
             if question.counted is not None:
                 type_match = counted_sim
@@ -131,6 +135,24 @@ class EvidenceRanker:
                     seen.add((doc.id, start))
                     out.append((doc, chunk.id, start, end, doc.text[start:end]))
         return out
+
+
+def _shortlist(candidates: list[tuple[Document, str, int, int, str]], overlap: list[float]) -> list[int]:
+    """Indexes of the sentences worth embedding: the best by term overlap (ties: retrieval order), each
+    with the sentence after it (answers often follow their lead-in), capped so a query embeds at most
+    about MAX_SENTENCES short texts however long the retrieved chunks are."""
+    if len(candidates) <= MAX_SENTENCES:
+        return list(range(len(candidates)))
+    order = sorted(range(len(candidates)), key=lambda i: (-overlap[i], i))[: MAX_SENTENCES // 2]
+    keep = set(order)
+    for i in order:
+        if i + 1 < len(candidates) and candidates[i + 1][0].id == candidates[i][0].id:
+            keep.add(i + 1)
+    for i in range(len(candidates)):  # fill with retrieval order (best chunks first)
+        if len(keep) >= MAX_SENTENCES:
+            break
+        keep.add(i)
+    return sorted(keep)
 
 
 def _idf(terms: tuple[str, ...], sentence_stems: list[set[str]]) -> dict[str, float]:

@@ -37,6 +37,7 @@ def chunk_document(document: Document, *, chunk_size: int, chunk_overlap: int) -
                 text=text,
                 source=document.source,
                 page=document.page_at(start),
+                title=document.title,
             )
         )
     return chunks

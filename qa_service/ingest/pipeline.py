@@ -16,7 +16,8 @@ from qa_service.ingest.cleaning import clean_sections
 from qa_service.ingest.loaders import SUPPORTED_SUFFIXES, load_bytes
 from qa_service.store import ChromaStore
 
-Outcome = Literal["added", "unchanged", "replaced", "failed"]
+Outcome = Literal["added", "unchanged", "reindexed", "replaced", "failed"]
+INDEX_VERSION = 2  # bump when loading, cleaning or chunking changes what gets indexed
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,8 @@ class Ingestor:
         self._embedder = embedder
         self._chunk_size = chunk_size
         self._chunk_overlap = chunk_overlap
+        # Same bytes indexed by another pipeline (other chunking, other model) are re-indexed, not skipped.
+        self.fingerprint = f"v{INDEX_VERSION}:{chunk_size}:{chunk_overlap}:{embedder.name}"
 
     def ingest_bytes(self, data: bytes, source: str, *, collection: str) -> IngestResult:
         """Ingest one file's content; an existing document from the same source is replaced."""
@@ -86,16 +89,18 @@ class Ingestor:
         except QAError as exc:
             return IngestResult(source, "failed", error=exc.message)
         previous = self._store.document_ids_for_source(collection, source)
-        if document.id in previous and self._is_ready(collection, document.id):
+        if document.id in previous and self._store.document_fingerprint(collection, document.id) == self.fingerprint:
             return IngestResult(source, "unchanged", document.id)
         chunks = chunk_document(document, chunk_size=self._chunk_size, chunk_overlap=self._chunk_overlap)
-        vectors = self._embedder.embed_texts([c.text for c in chunks])
-        self._store.put_document(collection, document, chunks, vectors)
+        vectors = self._embedder.embed_texts([c.search_text for c in chunks])
+        self._store.put_document(collection, document, chunks, vectors, fingerprint=self.fingerprint)
         # Old versions go only after the new one is complete, so the source never disappears.
         for old in previous:
             if old != document.id:
                 self._store.delete_document(collection, old)
         outcome: Outcome = "replaced" if any(old != document.id for old in previous) else "added"
+        if document.id in previous and outcome == "added":
+            outcome = "reindexed"
         return IngestResult(source, outcome, document.id, len(chunks))
 
     def ingest_paths(
@@ -117,9 +122,6 @@ class Ingestor:
             if on_progress is not None:
                 on_progress(result)
         return report
-
-    def _is_ready(self, collection: str, document_id: str) -> bool:
-        return document_id in self._store.ready_document_ids(collection)
 
 
 def _source_name(path: Path) -> str:
