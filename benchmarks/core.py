@@ -49,7 +49,7 @@ def bench_ingestion(copies: int, embedder: SentenceTransformerEmbedder) -> dict[
         files = _copies(docs, copies)
         settings = Settings(data_dir=Path(tmp) / "data")
         chunks = [
-            c.text
+            c.search_text
             for f in files
             for c in chunk_document(
                 prepare_document(f.read_bytes(), str(f)),

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense top-k from Chroma plus BM25 over the same chunks, fused by RRF.
+"""Hybrid retrieval: dense top-k from Chroma plus BM25 over the same chunks, fused into one ranking.
 
 The BM25 index is derived from Chroma and rebuilt whenever the collection's version token changes,
 so several API processes sharing one Chroma stay consistent without talking to each other.
@@ -9,12 +9,14 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from qa_service.domain import Chunk, ScoredChunk
 from qa_service.embeddings import Embedder
 from qa_service.store import ChromaStore
 from qa_service.text import stem_terms, words
+
+FusionMethod = Literal["convex", "rrf"]
 
 
 class Retriever(Protocol):
@@ -59,12 +61,23 @@ class _CachedIndex:
 
 
 class HybridRetriever:
-    """Dense + BM25 candidates fused with reciprocal rank fusion."""
+    """Dense + BM25 candidates, fused (convex combination by default, or reciprocal rank fusion)."""
 
-    def __init__(self, *, store: ChromaStore, embedder: Embedder, candidates: int = 20, rrf_k: int = 60) -> None:
+    def __init__(
+        self,
+        *,
+        store: ChromaStore,
+        embedder: Embedder,
+        candidates: int = 50,
+        fusion: FusionMethod = "convex",
+        alpha: float = 0.5,
+        rrf_k: int = 60,
+    ) -> None:
         self._store = store
         self._embedder = embedder
         self._candidates = candidates
+        self._fusion: FusionMethod = fusion
+        self._alpha = alpha
         self._rrf_k = rrf_k
         self._indexes: dict[str, _CachedIndex] = {}
         self._lock = threading.Lock()
@@ -89,7 +102,7 @@ class HybridRetriever:
         vector = self._embedder.embed_cached([question])[0]
         dense = self._store.query_dense(collection, vector, self._candidates, lexical.ready)
         sparse = lexical.index.search(question, self._candidates)
-        return fuse_rankings(dense, sparse, rrf_k=self._rrf_k)[:top_k]
+        return fuse_rankings(dense, sparse, method=self._fusion, alpha=self._alpha, rrf_k=self._rrf_k)[:top_k]
 
     def chunk_share(self, words: set[str], *, collection: str) -> dict[str, float]:
         """How common each word is in the collection (share of chunks holding it)."""
@@ -118,25 +131,39 @@ class DenseOnlyRetriever:
 
 
 def fuse_rankings(
-    dense: list[tuple[Chunk, float]], lexical: list[tuple[Chunk, float]], *, rrf_k: int = 60
+    dense: list[tuple[Chunk, float]],
+    lexical: list[tuple[Chunk, float]],
+    *,
+    method: FusionMethod = "convex",
+    alpha: float = 0.5,
+    rrf_k: int = 60,
 ) -> list[ScoredChunk]:
-    """Reciprocal rank fusion: score = sum over rankings of 1 / (rrf_k + rank)."""
-    by_id: dict[str, Chunk] = {}
-    scores: dict[str, float] = {}
-    dense_rank: dict[str, int] = {}
-    lexical_rank: dict[str, int] = {}
-    similarity: dict[str, float] = {}
-    for rank, (chunk, sim) in enumerate(dense, 1):
-        by_id[chunk.id] = chunk
-        dense_rank[chunk.id] = rank
-        similarity[chunk.id] = sim
-        scores[chunk.id] = scores.get(chunk.id, 0.0) + 1.0 / (rrf_k + rank)
-    for rank, (chunk, _score) in enumerate(lexical, 1):
-        by_id[chunk.id] = chunk
-        lexical_rank[chunk.id] = rank
-        scores[chunk.id] = scores.get(chunk.id, 0.0) + 1.0 / (rrf_k + rank)
-    ordered = sorted(scores, key=lambda cid: scores[cid], reverse=True)
+    """Fuse a dense and a lexical ranking.
+
+    ``convex``: alpha * min-max-normalised cosine + (1 - alpha) * min-max-normalised BM25, a chunk missing
+    from one list scoring 0 there. ``rrf``: reciprocal rank fusion, sum of 1 / (rrf_k + rank). Convex
+    combination keeps how far ahead a hit is, which RRF throws away; on the python-docs suite it lifts
+    MRR from 1.08x to 1.20x the dense-only baseline (BENCHMARKS.md).
+    """
+    by_id = {chunk.id: chunk for chunk, _ in [*dense, *lexical]}
+    dense_rank = {chunk.id: rank for rank, (chunk, _) in enumerate(dense, 1)}
+    lexical_rank = {chunk.id: rank for rank, (chunk, _) in enumerate(lexical, 1)}
+    similarity = {chunk.id: sim for chunk, sim in dense}
+    if method == "rrf":
+        scores = {cid: sum(1.0 / (rrf_k + r[cid]) for r in (dense_rank, lexical_rank) if cid in r) for cid in by_id}
+    else:
+        d, s = _min_max(dense), _min_max(lexical)
+        scores = {cid: alpha * d.get(cid, 0.0) + (1 - alpha) * s.get(cid, 0.0) for cid in by_id}
+    ordered = sorted(by_id, key=lambda cid: (-scores[cid], dense_rank.get(cid, 10**9)))
     return [
         ScoredChunk(by_id[cid], scores[cid], dense_rank.get(cid), lexical_rank.get(cid), similarity.get(cid))
         for cid in ordered
     ]
+
+
+def _min_max(ranking: list[tuple[Chunk, float]]) -> dict[str, float]:
+    if not ranking:
+        return {}
+    values = [score for _, score in ranking]
+    low, high = min(values), max(values)
+    return {chunk.id: (score - low) / (high - low) if high > low else 1.0 for chunk, score in ranking}

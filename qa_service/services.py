@@ -32,7 +32,12 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
         settings.embedding.resolved_model_path(), batch_size=settings.embedding.batch_size
     )
     retriever = HybridRetriever(
-        store=store, embedder=embedder, candidates=settings.retrieval.candidates, rrf_k=settings.retrieval.rrf_k
+        store=store,
+        embedder=embedder,
+        candidates=settings.retrieval.candidates,
+        fusion=settings.retrieval.fusion,
+        alpha=settings.retrieval.alpha,
+        rrf_k=settings.retrieval.rrf_k,
     )
     ranker = EvidenceRanker(embedder=embedder, documents=DocumentCache(store.get_document))
     answerer = Answerer(

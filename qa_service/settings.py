@@ -60,7 +60,11 @@ class ChunkingSettings(BaseModel):
 
 class RetrievalSettings(BaseModel):
     top_k: int = Field(default=6, ge=1, le=50, description="chunks handed to evidence ranking")
-    candidates: int = Field(default=20, ge=1, le=200, description="dense and BM25 candidates before fusion")
+    candidates: int = Field(default=50, ge=1, le=500, description="dense and BM25 candidates before fusion")
+    fusion: Literal["convex", "rrf"] = Field(
+        default="convex", description="convex: weighted normalised scores; rrf: reciprocal rank fusion"
+    )
+    alpha: float = Field(default=0.5, ge=0.0, le=1.0, description="weight of the dense score in convex fusion")
     rrf_k: int = Field(default=60, ge=1, description="reciprocal rank fusion constant")
 
 

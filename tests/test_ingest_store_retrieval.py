@@ -75,9 +75,17 @@ def _chunk(cid: str) -> Chunk:
 
 def test_reciprocal_rank_fusion_rewards_agreement() -> None:
     a, b, c = _chunk("a"), _chunk("b"), _chunk("c")
-    fused = fuse_rankings([(a, 0.9), (b, 0.8)], [(b, 5.0), (c, 4.0)], rrf_k=60)
+    fused = fuse_rankings([(a, 0.9), (b, 0.8)], [(b, 5.0), (c, 4.0)], method="rrf", rrf_k=60)
     assert [s.chunk.id for s in fused] == ["b", "a", "c"]
     assert fused[0].dense_rank == 2 and fused[0].lexical_rank == 1
+
+
+def test_convex_fusion_keeps_score_margins() -> None:
+    a, b, c, d = _chunk("a"), _chunk("b"), _chunk("c"), _chunk("d")
+    # b is a distant second in dense but far ahead in BM25: convex fusion puts it first.
+    fused = fuse_rankings([(a, 0.9), (b, 0.5), (d, 0.1)], [(b, 9.0), (c, 1.0), (a, 0.5)], method="convex", alpha=0.5)
+    assert [s.chunk.id for s in fused][:2] == ["b", "a"]
+    assert fused[0].score == 0.5 * (0.5 - 0.1) / (0.9 - 0.1) + 0.5 * 1.0
 
 
 def test_same_file_under_a_new_pipeline_is_reindexed(fresh_services: Services, tmp_path: Path) -> None:

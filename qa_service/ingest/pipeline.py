@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from qa_service.domain import Document
+from qa_service.domain import Chunk, Document
 from qa_service.embeddings import Embedder
 from qa_service.errors import QAError, UnsupportedDocumentError
 from qa_service.ingest.chunking import chunk_document
@@ -18,6 +18,7 @@ from qa_service.store import ChromaStore
 
 Outcome = Literal["added", "unchanged", "reindexed", "replaced", "failed"]
 INDEX_VERSION = 2  # bump when loading, cleaning or chunking changes what gets indexed
+EMBED_GROUP = 256  # chunks of consecutive documents embedded together
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,24 +85,10 @@ class Ingestor:
 
     def ingest_bytes(self, data: bytes, source: str, *, collection: str) -> IngestResult:
         """Ingest one file's content; an existing document from the same source is replaced."""
-        try:
-            document = prepare_document(data, source)
-        except QAError as exc:
-            return IngestResult(source, "failed", error=exc.message)
-        previous = self._store.document_ids_for_source(collection, source)
-        if document.id in previous and self._store.document_fingerprint(collection, document.id) == self.fingerprint:
-            return IngestResult(source, "unchanged", document.id)
-        chunks = chunk_document(document, chunk_size=self._chunk_size, chunk_overlap=self._chunk_overlap)
-        vectors = self._embedder.embed_texts([c.search_text for c in chunks])
-        self._store.put_document(collection, document, chunks, vectors, fingerprint=self.fingerprint)
-        # Old versions go only after the new one is complete, so the source never disappears.
-        for old in previous:
-            if old != document.id:
-                self._store.delete_document(collection, old)
-        outcome: Outcome = "replaced" if any(old != document.id for old in previous) else "added"
-        if document.id in previous and outcome == "added":
-            outcome = "reindexed"
-        return IngestResult(source, outcome, document.id, len(chunks))
+        planned = self._plan(data, source, collection)
+        if isinstance(planned, IngestResult):
+            return planned
+        return self._write([planned], collection)[0]
 
     def ingest_paths(
         self,
@@ -110,18 +97,71 @@ class Ingestor:
         collection: str,
         on_progress: Callable[[IngestResult], None] | None = None,
     ) -> IngestReport:
+        """Ingest files; chunks of consecutive documents are embedded together in full batches (small
+        documents would otherwise waste most of each batch), then each document is stored on its own."""
         report = IngestReport()
+        pending: list[_Planned] = []
+
+        def emit(results: list[IngestResult]) -> None:
+            for result in results:
+                report.results.append(result)
+                if on_progress is not None:
+                    on_progress(result)
+
         for path in iter_source_files(paths):
             try:
                 data = path.read_bytes()
             except OSError as exc:
-                result = IngestResult(str(path), "failed", error=f"cannot read: {exc.strerror}")
-            else:
-                result = self.ingest_bytes(data, _source_name(path), collection=collection)
-            report.results.append(result)
-            if on_progress is not None:
-                on_progress(result)
+                emit([IngestResult(str(path), "failed", error=f"cannot read: {exc.strerror}")])
+                continue
+            planned = self._plan(data, _source_name(path), collection)
+            if isinstance(planned, IngestResult):
+                emit([planned])
+                continue
+            pending.append(planned)
+            if sum(len(p.chunks) for p in pending) >= EMBED_GROUP:
+                emit(self._write(pending, collection))
+                pending = []
+        if pending:
+            emit(self._write(pending, collection))
         return report
+
+    def _plan(self, data: bytes, source: str, collection: str) -> _Planned | IngestResult:
+        """Load, clean and chunk; or the final result when there is nothing to write."""
+        try:
+            document = prepare_document(data, source)
+        except QAError as exc:
+            return IngestResult(source, "failed", error=exc.message)
+        previous = self._store.document_ids_for_source(collection, source)
+        if document.id in previous and self._store.document_fingerprint(collection, document.id) == self.fingerprint:
+            return IngestResult(source, "unchanged", document.id)
+        chunks = chunk_document(document, chunk_size=self._chunk_size, chunk_overlap=self._chunk_overlap)
+        return _Planned(document, chunks, previous)
+
+    def _write(self, planned: list[_Planned], collection: str) -> list[IngestResult]:
+        vectors = self._embedder.embed_texts([c.search_text for p in planned for c in p.chunks])
+        results = []
+        offset = 0
+        for item in planned:
+            document, count = item.document, len(item.chunks)
+            self._store.put_document(
+                collection, document, item.chunks, vectors[offset : offset + count], fingerprint=self.fingerprint
+            )
+            offset += count
+            # Old versions go only after the new one is complete, so the source never disappears.
+            replaced = [old for old in item.previous if old != document.id]
+            for old in replaced:
+                self._store.delete_document(collection, old)
+            outcome: Outcome = "replaced" if replaced else "reindexed" if item.previous else "added"
+            results.append(IngestResult(document.source, outcome, document.id, count))
+        return results
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    document: Document
+    chunks: list[Chunk]
+    previous: list[str]
 
 
 def _source_name(path: Path) -> str:
