@@ -18,6 +18,9 @@ class Embedder(ABC):
     """Turns texts into L2-normalised float32 vectors; subclasses implement ``embed_batch`` only."""
 
     batch_size: int = 64
+    # Texts per embed_batch call: large, so the model can sort a whole group by length before cutting
+    # it into batch_size pieces (padding short texts to long ones' length wastes most of the compute).
+    group_size: int = 2048
     dimension: int
     name: str = "embedder"
 
@@ -30,10 +33,11 @@ class Embedder(ABC):
         """Embed one batch; rows are L2-normalised."""
 
     def embed_texts(self, texts: Sequence[str]) -> Vectors:
-        """Embed any number of texts in batches of ``batch_size``."""
+        """Embed any number of texts, handing the backend groups of ``group_size`` (it batches within)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        parts = [self.embed_batch(texts[i : i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
+        size = self.group_size
+        parts = [self.embed_batch(texts[i : i + size]) for i in range(0, len(texts), size)]
         return np.vstack(parts).astype(np.float32, copy=False)
 
     def clear_cache(self) -> None:
@@ -76,7 +80,7 @@ class SentenceTransformerEmbedder(Embedder):
     def embed_batch(self, texts: Sequence[str]) -> Vectors:
         vectors = self._model.encode(
             list(texts),
-            batch_size=len(texts),
+            batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,

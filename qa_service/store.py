@@ -115,53 +115,48 @@ class ChromaStore:
         found = self._docs(name).get(where={"state": READY}, include=[])
         return set(found["ids"])
 
-    def document_ids_for_source(self, name: str, source: str) -> list[str]:
-        return list(self._docs(name, create=True).get(where={"source": source}, include=[])["ids"])
+    def indexed_versions(self, name: str, source: str) -> dict[str, str | None]:
+        """Documents stored for ``source``: id -> pipeline fingerprint (None while not ready)."""
+        found = self._docs(name, create=True).get(where={"source": source}, include=["metadatas"])
+        return {
+            doc_id: str(meta.get("fingerprint", "")) if meta.get("state") == READY else None
+            for doc_id, meta in zip(found["ids"], found["metadatas"], strict=True)
+        }
 
-    def document_fingerprint(self, name: str, document_id: str) -> str | None:
-        """The pipeline fingerprint a ready document was indexed with (None: absent or not ready)."""
-        found = self._docs(name, create=True).get(ids=[document_id], include=["metadatas"])
-        if not found["ids"] or found["metadatas"][0].get("state") != READY:
-            return None
-        return str(found["metadatas"][0].get("fingerprint", ""))
-
-    def put_document(
-        self, name: str, document: Document, chunks: Sequence[Chunk], vectors: Vectors, *, fingerprint: str = ""
-    ) -> None:
-        """Write a document and its chunks; readers see all of it or none of it."""
+    def put_documents(self, name: str, items: Sequence[StoredDocument], *, fingerprint: str = "") -> None:
+        """Write documents and their chunks in a few batched calls; readers see each document whole or
+        not at all (its record turns ``ready`` only after all its chunks are written)."""
+        if not items:
+            return
         docs = self._docs(name, create=True)
         chunk_collection = self._chunks(name, create=True)
-        centroid = vectors.mean(axis=0) if len(vectors) else np.zeros(vectors.shape[1], dtype=np.float32)
-        norm = float(np.linalg.norm(centroid)) or 1.0
-        record = {
-            "source": document.source,
-            "title": document.title,
-            "media_type": document.media_type,
-            "page_starts": json.dumps(list(document.page_starts)),
-            "chunk_count": len(chunks),
-            "size": len(document.text),
-            "fingerprint": fingerprint,
-        }
+        records = [_record(item, fingerprint) for item in items]
+        ids = [item.document.id for item in items]
         docs.upsert(
-            ids=[document.id],
-            documents=[document.text],
-            embeddings=[(centroid / norm).tolist()],
-            metadatas=[{**record, "state": "writing"}],
+            ids=ids,
+            documents=[item.document.text for item in items],
+            embeddings=[_centroid(item.vectors) for item in items],
+            metadatas=[{**record, "state": "writing"} for record in records],
         )
         try:
-            chunk_collection.delete(where={"document_id": document.id})
+            rewritten = [item.document.id for item in items if item.replaces_chunks]
+            if rewritten:
+                chunk_collection.delete(where={"document_id": {"$in": rewritten}})
+            chunks = [c for item in items for c in item.chunks]
+            vectors = [v for item in items for v in item.vectors.tolist()]
             batch = max(1, int(self._client.get_max_batch_size()))
             for i in range(0, len(chunks), batch):
                 part = chunks[i : i + batch]
                 chunk_collection.add(
                     ids=[c.id for c in part],
                     documents=[c.text for c in part],
-                    embeddings=vectors[i : i + batch].tolist(),
+                    embeddings=vectors[i : i + batch],
                     metadatas=[_chunk_metadata(c) for c in part],
                 )
-            docs.update(ids=[document.id], metadatas=[{**record, "state": READY}])
+            docs.update(ids=ids, metadatas=[{**record, "state": READY} for record in records])
         except BaseException:
-            self.delete_document(name, document.id)
+            for doc_id in ids:
+                self.delete_document(name, doc_id)
             raise
         self._bump_version(name)
 
@@ -197,6 +192,37 @@ class ChromaStore:
 
     def chunk_count(self, name: str) -> int:
         return int(self._chunks(name).count())
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    """A document ready to write: its chunks and their vectors (row i embeds chunk i)."""
+
+    document: Document
+    chunks: Sequence[Chunk]
+    vectors: Vectors
+    replaces_chunks: bool = False  # the id already has chunks (re-index) that must go first
+
+
+def _record(item: StoredDocument, fingerprint: str) -> dict[str, str | int]:
+    document = item.document
+    return {
+        "source": document.source,
+        "title": document.title,
+        "media_type": document.media_type,
+        "page_starts": json.dumps(list(document.page_starts)),
+        "chunk_count": len(item.chunks),
+        "size": len(document.text),
+        "fingerprint": fingerprint,
+    }
+
+
+def _centroid(vectors: Vectors) -> list[float]:
+    """The document record's vector: the normalised mean of its chunks (Chroma needs one per record)."""
+    if not len(vectors):
+        return [0.0] * (vectors.shape[1] if vectors.ndim == 2 else 1)
+    mean = vectors.mean(axis=0)
+    return (mean / (float(np.linalg.norm(mean)) or 1.0)).tolist()  # type: ignore[no-any-return]
 
 
 def _chunk_metadata(chunk: Chunk) -> dict[str, str | int]:

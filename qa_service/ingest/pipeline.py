@@ -14,7 +14,7 @@ from qa_service.errors import QAError, UnsupportedDocumentError
 from qa_service.ingest.chunking import chunk_document
 from qa_service.ingest.cleaning import clean_sections
 from qa_service.ingest.loaders import SUPPORTED_SUFFIXES, load_bytes
-from qa_service.store import ChromaStore
+from qa_service.store import ChromaStore, StoredDocument
 
 Outcome = Literal["added", "unchanged", "reindexed", "replaced", "failed"]
 INDEX_VERSION = 2  # bump when loading, cleaning or chunking changes what gets indexed
@@ -132,28 +132,36 @@ class Ingestor:
             document = prepare_document(data, source)
         except QAError as exc:
             return IngestResult(source, "failed", error=exc.message)
-        previous = self._store.document_ids_for_source(collection, source)
-        if document.id in previous and self._store.document_fingerprint(collection, document.id) == self.fingerprint:
+        previous = self._store.indexed_versions(collection, source)
+        if previous.get(document.id) == self.fingerprint:
             return IngestResult(source, "unchanged", document.id)
         chunks = chunk_document(document, chunk_size=self._chunk_size, chunk_overlap=self._chunk_overlap)
-        return _Planned(document, chunks, previous)
+        return _Planned(document, chunks, list(previous))
 
     def _write(self, planned: list[_Planned], collection: str) -> list[IngestResult]:
         vectors = self._embedder.embed_texts([c.search_text for p in planned for c in p.chunks])
-        results = []
+        items = []
         offset = 0
         for item in planned:
-            document, count = item.document, len(item.chunks)
-            self._store.put_document(
-                collection, document, item.chunks, vectors[offset : offset + count], fingerprint=self.fingerprint
+            count = len(item.chunks)
+            items.append(
+                StoredDocument(
+                    item.document,
+                    item.chunks,
+                    vectors[offset : offset + count],
+                    replaces_chunks=item.document.id in item.previous,
+                )
             )
             offset += count
+        self._store.put_documents(collection, items, fingerprint=self.fingerprint)
+        results = []
+        for item in planned:
             # Old versions go only after the new one is complete, so the source never disappears.
-            replaced = [old for old in item.previous if old != document.id]
+            replaced = [old for old in item.previous if old != item.document.id]
             for old in replaced:
                 self._store.delete_document(collection, old)
             outcome: Outcome = "replaced" if replaced else "reindexed" if item.previous else "added"
-            results.append(IngestResult(document.source, outcome, document.id, count))
+            results.append(IngestResult(item.document.source, outcome, item.document.id, len(item.chunks)))
         return results
 
 
