@@ -13,7 +13,7 @@ LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 EVAL_DATA_DIR ?= .data/eval
 PYTHON_DOCS := /usr/share/doc/python3-doc/html
 
-.PHONY: setup run test lint unit eval corpora bench clean
+.PHONY: setup run test lint unit eval system-deps bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,20 +38,24 @@ lint: setup
 
 test: lint unit eval
 
-unit: setup
+unit: setup system-deps
 	$(BIN)/pytest
 
 # The eval gate: every suite of evals/thresholds.toml in the default mode, with the dense-only baseline
 # (the python-docs gate is a ratio against it). `qa-service eval` alone also runs the LangChain baseline.
-eval: setup corpora
+eval: setup system-deps
 	QA_DATA_DIR=$(EVAL_DATA_DIR) $(BIN)/qa-service eval --baseline dense-only --out eval-out
 
-# The larger eval corpus is Debian's python3-doc HTML, read in place.
-corpora:
-	@test -d $(PYTHON_DOCS) || { \
+# System packages the tests need: Debian's python3-doc (the larger eval corpus, read in place) and
+# chromium (the page tests drive it headless; test tools cannot download their own browsers here).
+system-deps:
+	@missing=""; test -d $(PYTHON_DOCS) || missing="$$missing python3-doc"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-doc >/dev/null; \
-	  else echo "python3-doc is missing: run 'sudo apt-get install python3-doc'"; exit 1; fi; }
+	    echo "installing$$missing"; apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing system packages:$$missing (sudo apt-get install$$missing)"; exit 1; fi; fi
 
 bench: setup
 	$(BIN)/python -m benchmarks.core
