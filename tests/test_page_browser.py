@@ -114,8 +114,10 @@ def test_ask_stream_click_citation_and_see_the_exact_span(page: Any) -> None:
     mark.wait_for()
     assert mark.inner_text() == citation["quote"]
     assert citation["source"] in page.locator("#source-title").inner_text()
+    for question in ("Who is Putin's envoy in Syria?", "When did Israel start operation Good Neighbor?"):
+        _ask(page, question)  # more samples for the time-to-first-token record (not asserted: benchmarks)
     timings = page.evaluate("window.__qaTimings")
-    assert timings[-1]["firstToken"] is not None  # tokens were streamed before the final event
+    assert all(t["firstToken"] is not None for t in timings)  # tokens were streamed before the final event
     (ARTIFACTS / "page-timings.json").write_text(json.dumps(timings, indent=1), encoding="utf-8")
     page.screenshot(path=str(ARTIFACTS / "page-desktop.png"), full_page=True)
 

@@ -26,8 +26,9 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         built: Services = services if services is not None else await anyio.to_thread.run_sync(build_services, settings)
         if built.store.has_collection(settings.collection):
-            # Build the lexical index now so the first question does not pay for it.
+            # Build the lexical index and run the models once now, so the first question does not pay for it.
             await anyio.to_thread.run_sync(built.retriever.lexical_index, settings.collection)
+            await anyio.to_thread.run_sync(built.embedder.embed_texts, ["warm-up"])
         else:
             log.warning("collection %r is empty: run `qa-service ingest PATH` first", settings.collection)
         app.state.services = built
