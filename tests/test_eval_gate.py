@@ -62,3 +62,19 @@ def test_a_broken_retriever_fails_the_gate(seeded_services: Services) -> None:
             suite="seed", dataset="seed.jsonl", client=client, services=broken, modes=["extractive"], baselines=[]
         )
     assert gate_run(run, load_suites()["seed"])
+
+
+def test_generate_drafts_reviewable_cases(seeded_services: Services) -> None:
+    from evals.dataset import EvalCase
+    from evals.generate import draft_cases
+
+    drafts = draft_cases(seeded_services, collection="default", n=10)
+    assert len(drafts) == 10
+    document = seeded_services.store.list_documents("default")[0]
+    text = seeded_services.store.get_document("default", document.id).text
+    for draft in drafts:
+        case = EvalCase.model_validate(draft)
+        assert case.collection == "default" and case.answerable
+        assert case.gold_evidence[0] in text
+        assert case.gold_answers[0] in case.gold_evidence[0]
+        assert "___" in case.question  # no LLM configured: a cloze question for a person to rewrite
