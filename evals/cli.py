@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from evals.gate import gate_run, load_suites
 from evals.harness import BASELINES, SuiteRun, ensure_corpus, run_suite
+from qa_service.settings import Settings
 
 eval_app = typer.Typer(
     help="Evaluate answer quality and gate on evals/thresholds.toml.",
@@ -91,7 +92,7 @@ def _baselines(requested: list[str] | None) -> list[str]:
 
 
 def _run_suites(
-    settings: object, suites: dict[str, dict[str, object]], modes: list[str], url: str | None, baselines: list[str]
+    settings: Settings, suites: dict[str, dict[str, object]], modes: list[str], url: str | None, baselines: list[str]
 ) -> list[SuiteRun]:
     import httpx
     from fastapi.testclient import TestClient
@@ -99,9 +100,7 @@ def _run_suites(
     from evals.dataset import DATASETS_DIR, collection_of, load_dataset
     from qa_service.api.app import create_app
     from qa_service.services import build_services
-    from qa_service.settings import Settings
 
-    assert isinstance(settings, Settings)
     services = build_services(settings) if url is None else None
     runs = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
