@@ -17,6 +17,7 @@ from qa_service.store import ChromaStore
 from qa_service.text import stem_terms, words
 
 FusionMethod = Literal["convex", "rrf"]
+MIN_DOCUMENTS = 5  # below this, document shares say nothing (in one document every word is in "all")
 
 
 class Retriever(Protocol):
@@ -24,7 +25,7 @@ class Retriever(Protocol):
 
     def retrieve(self, question: str, *, collection: str, top_k: int) -> list[ScoredChunk]: ...
 
-    def chunk_share(self, words: set[str], *, collection: str) -> dict[str, float]: ...
+    def prevalence(self, words: set[str], *, collection: str) -> dict[str, float]: ...
 
 
 class LexicalIndex:
@@ -38,12 +39,23 @@ class LexicalIndex:
         corpus = [stem_terms(c.search_text) or ["_empty_"] for c in chunks]
         self._vocab = {term for terms in corpus for term in terms}
         self._word_chunks: Counter[str] = Counter(w for c in chunks for w in set(words(c.text)))
+        by_document: dict[str, set[str]] = {}
+        for c in chunks:
+            by_document.setdefault(c.document_id, set()).update(words(c.text))
+        self._documents = len(by_document)
+        self._word_documents: Counter[str] = Counter(w for ws in by_document.values() for w in ws)
         if chunks:
             self._bm25.index(corpus, show_progress=False)
 
-    def chunk_share(self, word: str) -> float:
-        """Share of chunks whose text holds ``word`` (a lower-cased word, not a stem)."""
-        return self._word_chunks[word] / len(self.chunks) if self.chunks else 0.0
+    def prevalence(self, word: str) -> float:
+        """How common a lower-cased word is: the share of chunks holding it, or in a collection of at
+        least MIN_DOCUMENTS documents the share of documents, whichever is larger."""
+        if not self.chunks:
+            return 0.0
+        share = self._word_chunks[word] / len(self.chunks)
+        if self._documents >= MIN_DOCUMENTS:
+            share = max(share, self._word_documents[word] / self._documents)
+        return share
 
     def search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
         terms = [t for t in stem_terms(query) if t in self._vocab]
@@ -104,10 +116,10 @@ class HybridRetriever:
         sparse = lexical.index.search(question, self._candidates)
         return fuse_rankings(dense, sparse, method=self._fusion, alpha=self._alpha, rrf_k=self._rrf_k)[:top_k]
 
-    def chunk_share(self, words: set[str], *, collection: str) -> dict[str, float]:
-        """How common each word is in the collection (share of chunks holding it)."""
+    def prevalence(self, words: set[str], *, collection: str) -> dict[str, float]:
+        """How common each word is in the collection (see ``LexicalIndex.prevalence``)."""
         index = self.lexical_index(collection).index
-        return {w: index.chunk_share(w) for w in words}
+        return {w: index.prevalence(w) for w in words}
 
     def retrieve_dense(self, question: str, *, collection: str, top_k: int) -> list[ScoredChunk]:
         """Dense-only ranking (the baseline the evaluation compares against)."""
@@ -126,8 +138,8 @@ class DenseOnlyRetriever:
     def retrieve(self, question: str, *, collection: str, top_k: int) -> list[ScoredChunk]:
         return self._hybrid.retrieve_dense(question, collection=collection, top_k=top_k)
 
-    def chunk_share(self, words: set[str], *, collection: str) -> dict[str, float]:
-        return self._hybrid.chunk_share(words, collection=collection)
+    def prevalence(self, words: set[str], *, collection: str) -> dict[str, float]:
+        return self._hybrid.prevalence(words, collection=collection)
 
 
 def fuse_rankings(

@@ -48,8 +48,8 @@ class _BrokenRetriever:
         ranked = self._retriever.retrieve(question, collection=collection, top_k=50)
         return [ScoredChunk(s.chunk, 0.0) for s in reversed(ranked)][:top_k]
 
-    def chunk_share(self, words: set[str], *, collection: str) -> dict[str, float]:
-        return self._retriever.chunk_share(words, collection=collection)
+    def prevalence(self, words: set[str], *, collection: str) -> dict[str, float]:
+        return self._retriever.prevalence(words, collection=collection)
 
 
 def test_a_broken_retriever_fails_the_gate(seeded_services: Services) -> None:

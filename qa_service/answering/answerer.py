@@ -92,7 +92,7 @@ class Answerer:
         evidence = self._ranker.rank(analysis, chunks, collection=collection)
         timings["rank"] = _ms(t)
         t = time.perf_counter()
-        shares = self._retriever.chunk_share(set(analysis.names), collection=collection)
+        shares = self._retriever.prevalence(set(analysis.names), collection=collection)
         topic = frozenset(n for n, share in shares.items() if share >= TOPIC_SHARE)
         refusal = refusal_reason(analysis, evidence, topic_names=topic)
         if refusal is not None:

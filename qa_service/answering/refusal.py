@@ -132,35 +132,20 @@ def opposite_premise(ctx: Context) -> str | None:
 
 
 _WHICH_NOUN = re.compile(r"\b(?i:which|what)\s+(?:[A-Z][\w-]*\s+)*([a-z]{3,})\b")
-_NOT_NOUNS = frozenset(
-    {
-        "did",
-        "does",
-        "do",
-        "was",
-        "were",
-        "is",
-        "are",
-        "has",
-        "have",
-        "had",
-        "will",
-        "would",
-        "can",
-        "could",
-        "one",
-        "ones",
-        "kind",
-        "type",
-        "the",
-    }
+# Things that have proper names. "Which hospital ...?" wants one; "which entry ...?" may want a description.
+_NAMED_KINDS = frozenset(
+    "hospital city town village country province region state company firm organisation organization "
+    "newspaper channel broadcaster network agency group party school university airport river street ship "
+    "operation programme program team ministry army unit brigade militia person official minister "
+    "ambassador envoy diplomat leader commander president king queen author".split()
 )
+_CODE_LIKE = re.compile(r"[_./()'\"`<>=]")
 
 
 def unnamed_answer(ctx: Context) -> str | None:
     """ "Which hospital ...?" when the passage mentions a hospital but never names it."""
     match = _WHICH_NOUN.search(ctx.question.focus)
-    if match is None or match.group(1) in _NOT_NOUNS:
+    if match is None or match.group(1) not in _NAMED_KINDS:
         return None
     noun = stem(match.group(1))
     raw = ctx.window.split()
@@ -177,7 +162,8 @@ def unnamed_answer(ctx: Context) -> str | None:
                 and j > 0
                 and not any(mentions(w, {q}) or mentions(q, {w}) for w in words(token) for q in ctx.question.names)
             )
-            if is_new_name or any(ch.isdigit() for ch in token):
+            code_like = bool(_CODE_LIKE.search(token)) or raw[j][:1] in "'\"`‘“"
+            if is_new_name or code_like or any(ch.isdigit() for ch in token):
                 return None
     return f"the passage mentions a {match.group(1)} but does not name it"
 
