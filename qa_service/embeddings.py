@@ -24,7 +24,7 @@ class Embedder(ABC):
     dimension: int
     name: str = "embedder"
 
-    def __init__(self, *, query_cache_size: int = 2048) -> None:
+    def __init__(self, *, query_cache_size: int = 8192) -> None:
         self._query_cache: OrderedDict[str, Vectors] = OrderedDict()
         self._query_cache_size = query_cache_size
 
@@ -62,7 +62,7 @@ class Embedder(ABC):
 class SentenceTransformerEmbedder(Embedder):
     """sentence-transformers model loaded from a local folder (never from a hub)."""
 
-    def __init__(self, model_path: str, *, batch_size: int = 64, query_cache_size: int = 2048) -> None:
+    def __init__(self, model_path: str, *, batch_size: int = 64, query_cache_size: int = 8192) -> None:
         super().__init__(query_cache_size=query_cache_size)
         # Offline by construction: a missing local model must fail, not start a download.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")

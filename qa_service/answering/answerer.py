@@ -14,7 +14,7 @@ from qa_service.answering.prompts import PromptTemplate, escape_delimiters
 from qa_service.answering.question import QuestionAnalysis, analyze_question
 from qa_service.answering.refusal import TOPIC_SHARE, refusal_reason
 from qa_service.answering.verify import verify_answer
-from qa_service.domain import Evidence
+from qa_service.domain import Chunk, Evidence
 from qa_service.llm import LLM
 from qa_service.retrieval import Retriever
 from qa_service.settings import AnswerMode
@@ -70,6 +70,11 @@ class Answerer:
             user_prompt=self._user_prompt,
             max_tokens=self._max_tokens,
         )
+
+    def warm_up(self, chunks: list[Chunk], *, collection: str) -> int:
+        """Run the models once and cache sentence embeddings of the first chunks, so the first
+        questions after start-up answer as fast as later ones. Returns the sentences cached."""
+        return self._ranker.prime(chunks, collection=collection)
 
     @property
     def llm(self) -> LLM | None:

@@ -9,7 +9,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from qa_service.answering.question import QuestionAnalysis, holds_answer_type
-from qa_service.domain import Document, Evidence, ScoredChunk
+from qa_service.domain import Chunk, Document, Evidence, ScoredChunk
 from qa_service.embeddings import Embedder
 from qa_service.ingest.sentences import split_sentences
 from qa_service.text import mentions, stem, stem_terms, words
@@ -109,6 +109,13 @@ class EvidenceRanker:
             )
         ranked.sort(key=lambda e: e.score, reverse=True)
         return ranked
+
+    def prime(self, chunks: list[Chunk], *, collection: str, max_sentences: int = 1000) -> int:
+        """Embed the sentences of these chunks into the cache ahead of questions; returns how many."""
+        candidates = self._candidate_sentences([ScoredChunk(c, 0.0) for c in chunks], collection)
+        texts = [c[4] for c in candidates[:max_sentences]]
+        self._embedder.embed_cached(texts)
+        return len(texts)
 
     def _counted_similarity(self, counted: str | None, texts: list[str]) -> list[float]:
         """For "how many X" questions: how close the noun after each number in a sentence is to X."""

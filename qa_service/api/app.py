@@ -17,6 +17,7 @@ from qa_service.services import Services, build_services
 from qa_service.settings import Settings
 
 log = logging.getLogger("qa_service")
+WARM_UP_CHUNKS = 200  # sentences of this many chunks are embedded at start-up (a few seconds at most)
 
 
 def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
@@ -27,8 +28,12 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         built: Services = services if services is not None else await anyio.to_thread.run_sync(build_services, settings)
         if built.store.has_collection(settings.collection):
             # Build the lexical index and run the models once now, so the first question does not pay for it.
-            await anyio.to_thread.run_sync(built.retriever.lexical_index, settings.collection)
-            await anyio.to_thread.run_sync(built.embedder.embed_texts, ["warm-up"])
+            index = await anyio.to_thread.run_sync(built.retriever.lexical_index, settings.collection)
+            chunks = index.index.chunks[:WARM_UP_CHUNKS]
+            cached = await anyio.to_thread.run_sync(
+                lambda: built.answerer.warm_up(chunks, collection=settings.collection)
+            )
+            log.info("warm-up: %d sentences of %d chunks embedded", cached, len(chunks))
         else:
             log.warning("collection %r is empty: run `qa-service ingest PATH` first", settings.collection)
         app.state.services = built
