@@ -102,6 +102,22 @@ class Settings(BaseSettings):
     prompts_dir: Path = Field(default=Path(__file__).resolve().parent.parent / "prompts")
 
 
+def environment_names() -> set[str]:
+    """Every ``QA_*`` variable the settings read (nested fields joined with ``__``)."""
+    names: set[str] = set()
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for field_name, field in model.model_fields.items():
+            annotation = field.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                walk(annotation, f"{prefix}{field_name.upper()}__")
+            else:
+                names.add(f"{prefix}{field_name.upper()}")
+
+    walk(Settings, "QA_")
+    return names
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read settings from the environment, turning validation errors into one clear message."""
     try:
