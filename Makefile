@@ -22,7 +22,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	# llama.cpp built portable (AVX2, no AVX-512/AMX): the -march=native build of 0.3.36 segfaults on
 	# prompts longer than one token on this machine's CPUs. --no-cache-dir keeps a cached native wheel out.
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet --no-cache-dir llama-cpp-python==0.3.36
+	$(BIN)/python -c "import llama_cpp, sys; sys.exit(llama_cpp.__version__ != '0.3.36')" 2>/dev/null || \
+	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet --no-cache-dir llama-cpp-python==0.3.36
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
