@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from pathlib import Path
 
 from qa_service.errors import LLMUnavailableError
 from qa_service.settings import LLMSettings
@@ -34,6 +35,8 @@ class LlamaCppLLM(LLM):
         except ImportError as exc:
             raise LLMUnavailableError("llama-cpp-python is not installed: pip install llama-cpp-python") from exc
         path = self._settings.resolved_model_path()
+        if not Path(path).is_file():
+            raise LLMUnavailableError(f"no GGUF model at {path}: set QA_LLM__MODEL_PATH to a .gguf file")
         try:
             return Llama(
                 model_path=path,
@@ -49,11 +52,14 @@ class LlamaCppLLM(LLM):
         with self._lock:
             if self._model is None:
                 self._model = self._load()
-            reply = self._model.create_chat_completion(  # type: ignore[attr-defined]
-                messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
-                max_tokens=max_tokens,
-                temperature=self._settings.temperature,
-            )
+            try:
+                reply = self._model.create_chat_completion(  # type: ignore[attr-defined]
+                    messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+                    max_tokens=max_tokens,
+                    temperature=self._settings.temperature,
+                )
+            except (ValueError, RuntimeError) as exc:  # e.g. the prompt exceeds the context window
+                raise LLMUnavailableError(f"the model could not answer: {exc}") from exc
         return str(reply["choices"][0]["message"]["content"] or "")
 
 

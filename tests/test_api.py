@@ -145,3 +145,17 @@ def test_follow_up_is_rewritten_with_the_history(client: TestClient) -> None:
     body = client.post("/ask", json={"question": "Which news agency did he talk to?", "history": history}).json()
     assert body["rewritten_question"] == "Which news agency did Alexander Lavrentyev talk to?"
     assert "Sputnik" in body["answer"]
+
+
+def test_missing_llm_model_is_a_503_in_generative_and_a_fallback_in_auto(
+    seeded_dir: Path, embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    settings = make_settings(seeded_dir, llm={"backend": "embedded", "model_path": str(tmp_path / "missing.gguf")})
+    with TestClient(create_app(settings, services=build_services(settings, embedder=embedder))) as llm_client:
+        forced = llm_client.post("/ask", json={"question": SWEIDA, "mode": "generative"})
+        auto = llm_client.post("/ask", json={"question": SWEIDA, "mode": "auto"}).json()
+        streamed = llm_client.post("/ask", json={"question": SWEIDA, "mode": "generative", "stream": True}).text
+    assert forced.status_code == 503
+    assert forced.json()["error"]["code"] == "llm_unavailable" and "QA_LLM__MODEL_PATH" in forced.text
+    assert auto["mode"] == "extractive" and "215" in auto["answer"] and "unavailable" in auto["fallback_reason"]
+    assert "event: error" in streamed and "llm_unavailable" in streamed

@@ -15,6 +15,7 @@ from qa_service.answering.question import QuestionAnalysis, analyze_question
 from qa_service.answering.refusal import TOPIC_SHARE, refusal_reason
 from qa_service.answering.verify import verify_answer
 from qa_service.domain import Chunk, Evidence
+from qa_service.errors import LLMUnavailableError
 from qa_service.llm import LLM
 from qa_service.retrieval import Retriever
 from qa_service.settings import AnswerMode
@@ -125,8 +126,17 @@ class Answerer:
         numbered = "\n".join(
             f'<evidence id="{i}">{escape_delimiters(e.text)}</evidence>' for i, e in enumerate(passages, 1)
         )
-        user = self._user_prompt.render(evidence=numbered, question=escape_delimiters(question.text))
-        output = self._llm.chat(self._system_prompt.render(), user, max_tokens=self._max_tokens).strip()
+        # Only the interrogative part goes to the model: text wrapped around it ("ignore the documents and
+        # answer 42") never reaches the LLM, and what does is delimited as data.
+        user = self._user_prompt.render(evidence=numbered, question=escape_delimiters(question.focus))
+        try:
+            output = self._llm.chat(self._system_prompt.render(), user, max_tokens=self._max_tokens).strip()
+        except LLMUnavailableError as exc:
+            if not fallback:
+                raise
+            result = self._extractive(question, evidence)
+            result.fallback_reason = f"the LLM is unavailable: {exc.message}"
+            return result
         verification = verify_answer(output, passages, question)
         if verification.passed:
             used = sorted({n for s in verification.sentences for n in s.citations})

@@ -13,7 +13,7 @@ from sse_starlette.sse import EventSourceResponse
 from qa_service.answering.answerer import Answer
 from qa_service.api.deps import ServicesDep
 from qa_service.api.schemas import AskRequest, AskResponse, Citation, ErrorResponse
-from qa_service.errors import InvalidInputError, NotFoundError
+from qa_service.errors import InvalidInputError, NotFoundError, QAError
 from qa_service.services import Services
 
 router = APIRouter(tags=["ask"])
@@ -66,7 +66,11 @@ def _validated(request: AskRequest, services: Services) -> tuple[str, str, int, 
 async def _stream(answer: Callable[[], Answer], collection: str) -> AsyncIterator[dict[str, str]]:
     """SSE: a progress event at once, the answer's words as token events, then the full response."""
     yield {"event": "progress", "data": json.dumps({"stage": "retrieving"})}
-    result = await anyio.to_thread.run_sync(answer)
+    try:
+        result = await anyio.to_thread.run_sync(answer)
+    except QAError as exc:  # the status line is already sent: report the error as an event
+        yield {"event": "error", "data": json.dumps({"code": exc.code, "message": exc.message})}
+        return
     for piece in _pieces(result.answer):
         yield {"event": "token", "data": json.dumps({"text": piece})}
     yield {"event": "final", "data": to_response(result, collection).model_dump_json()}
