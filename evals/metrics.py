@@ -86,7 +86,8 @@ class CaseResult:
     contains_gold: bool = False
     exact_match: bool = False
     f1: float = 0.0
-    evidence_covered: bool = False
+    evidence_covered: bool = False  # every gold span lies inside a cited span (strict)
+    citation_recall: float = 0.0  # share of gold spans that some cited span overlaps
     correct_with_citation: bool = False
     citation_precision: float | None = None
     refused: bool = False
@@ -137,6 +138,7 @@ def score_case(
     cited: list[Span] = [(c["document_id"], c["start"], c["end"]) for c in citations]
     covered = [any(_contains(span, g) for span in cited) for g in gold]
     result.evidence_covered = bool(gold) and all(covered)
+    result.citation_recall = sum(any(_overlaps(span, g) for span in cited) for g in gold) / len(gold)
     if cited:
         # A citation supports the answer when it overlaps gold evidence or holds a gold answer.
         supporting = [
@@ -210,7 +212,9 @@ def summarize(results: list[CaseResult]) -> dict[str, float]:
         "exact_match": _mean([float(r.exact_match) for r in answerable]),
         "token_f1": _mean([r.f1 for r in answerable]),
         "correct_with_citation": _mean([float(r.correct_with_citation) for r in answerable]),
-        "citation_recall": _mean([float(r.evidence_covered) for r in answerable]),
+        # Refused answerable questions count as citing nothing.
+        "citation_recall": _mean([r.citation_recall for r in answerable]),
+        "evidence_fully_cited": _mean([float(r.evidence_covered) for r in answerable]),
         "citation_precision": _mean([r.citation_precision for r in answerable if r.citation_precision is not None]),
         "refusal_recall": _mean([float(r.refused) for r in unanswerable]),
         "refusal_precision": _mean([float(not r.case.answerable) for r in refused]) if refused else 1.0,

@@ -15,7 +15,7 @@ from evals.metrics import CaseResult
 # Metrics shown in the report, in order, with whether higher is better.
 REPORTED: list[tuple[str, bool]] = [
     ("contains_gold", True), ("correct_with_citation", True), ("exact_match", True), ("token_f1", True),
-    ("citation_recall", True), ("citation_precision", True), ("groundedness", True),
+    ("citation_recall", True), ("evidence_fully_cited", True), ("citation_precision", True), ("groundedness", True),
     ("refusal_recall", True), ("refusal_precision", True), ("false_refusal_rate", False),
     ("recall@1", True), ("recall@5", True), ("recall@10", True), ("mrr", True), ("ndcg@10", True),
     ("leaks", False), ("invalid_citations", False), ("pass_rate", True),
@@ -83,9 +83,8 @@ def report_markdown(runs: list[SuiteRun], gate: dict[str, list[str]], chart: str
                 base = run.system(b)
                 ov, bv = ours.summary.get(metric), base.summary.get(metric) if base else None
                 ratios.append(f"{ov / bv:.2f}×" if ov is not None and bv else "–")
-            lines.append(
-                f"| {metric} | " + " | ".join(_fmt(v, metric) for v in values) + " | " + " | ".join(ratios) + " |"
-            )
+            cells = [_fmt(v, metric) for v in values] + ratios
+            lines.append(f"| {metric} | " + " | ".join(cells) + " |")
         lines += ["", "### Per category (pass rate)", ""]
         categories = sorted({r.case.category for r in ours.results})
         lines += ["| category | " + " | ".join(names) + " |", "|" + "---|" * (1 + len(names))]
