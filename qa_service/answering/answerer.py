@@ -81,10 +81,6 @@ class Answerer:
     def llm(self) -> LLM | None:
         return self._llm
 
-    @property
-    def has_llm(self) -> bool:
-        return self._llm is not None
-
     def ask(
         self, question: str, *, collection: str, top_k: int, mode: AnswerMode, history: Sequence[Turn] = ()
     ) -> Answer:

@@ -78,12 +78,6 @@ _DATE = re.compile(
     re.I,
 )
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
-_PERSON_TITLES = re.compile(
-    r"\b(president|prime minister|minister|ambassador|envoy|diplomat|spokes(man|woman|person)|commander|"
-    r"head of|chief|general|dictator|king|leader|official|secretary|mr|mrs|ms|dr)\b",
-    re.I,
-)
-_PLACE_CUE = re.compile(r"\b(in|at|near|from|into|to|along|across|outside)\s+(the\s+)?[A-Z][\w’'-]+")
 
 
 _COUNTED = re.compile(r"\bhow (?:many|much)\s+([\w’'-]+(?:\s+[\w’'-]+)?)", re.I)
@@ -152,21 +146,12 @@ def holds_answer_type(question: QuestionAnalysis, sentence: str) -> bool:
         if not new_names:
             return False
         return answer_type == "place" or _has_multiword_name(sentence, new_names)
-    return has_answer_type(sentence, answer_type)
-
-
-def has_answer_type(sentence: str, answer_type: AnswerType) -> bool:
-    """Does the sentence hold something of the expected type (a number, date, person, place)?"""
     if answer_type == "number":
         return bool(numbers(sentence))
     if answer_type == "year":
         return bool(_YEAR.search(sentence))
     if answer_type == "date":
         return bool(_DATE.search(sentence))
-    if answer_type == "person":
-        return bool(_PERSON_TITLES.search(sentence))
-    if answer_type == "place":
-        return bool(_PLACE_CUE.search(sentence))
     return True
 
 
