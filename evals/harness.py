@@ -57,14 +57,21 @@ def ensure_corpus(services: Services, corpus: str, on_file: Callable[[str], None
 
 
 def fetch_document_texts(client: HTTPClient, collection: str) -> dict[str, str]:
-    listing = client.get("/documents", params={"collection": collection})
-    listing.raise_for_status()
-    texts = {}
-    for doc in listing.json():
-        response = client.get(f"/documents/{doc['id']}/text", params={"collection": collection})
-        response.raise_for_status()
-        texts[doc["id"]] = response.text
-    return texts
+    texts: dict[str, str] = {}
+    offset = 0
+    while True:
+        listing = client.get("/documents", params={"collection": collection, "offset": offset, "limit": 500})
+        listing.raise_for_status()
+        page = listing.json()
+        for doc in page["items"]:
+            if doc["state"] != "ready":
+                continue
+            response = client.get(f"/documents/{doc['id']}/text", params={"collection": collection})
+            response.raise_for_status()
+            texts[doc["id"]] = response.text
+        offset += len(page["items"])
+        if not page["items"] or offset >= page["total"]:
+            return texts
 
 
 def _ranked(services: Services | None, case: EvalCase, collection: str, dense: bool) -> list[Span] | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -113,11 +112,52 @@ def serve(
     """Serve the HTTP API (and the OpenAPI docs at /docs)."""
     import uvicorn
 
-    _settings()  # fail fast on a wrong setting, before uvicorn starts
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from qa_service.logs import configure_logging
+    from qa_service.security import KeyRing, check_bind_address
+
+    settings = _settings()  # fail fast on a wrong setting, before uvicorn starts
+    try:
+        check_bind_address(host, KeyRing.from_settings(settings.auth), settings.auth)
+    except QAError as exc:
+        err_console.print(f"[red]error:[/red] {escape(exc.message)}")
+        raise typer.Exit(2) from None
+    configure_logging(settings.log_format)
     uvicorn.run(
-        "qa_service.api.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info"
+        "qa_service.api.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,  # keep our JSON handler (configure_logging) instead of uvicorn's own
+        timeout_graceful_shutdown=10,
     )
+
+
+keys_app = typer.Typer(help="API keys: create one and print the entry to configure.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def create_key(
+    name: Annotated[str, typer.Option(help="A name for the key (shown in logs)")],
+    role: Annotated[str, typer.Option(help="reader (ask, read) or writer (also upload, delete)")] = "reader",
+    collection: Annotated[list[str] | None, typer.Option(help="Restrict to this collection (repeatable)")] = None,
+) -> None:
+    """Print a new random key (shown once) and the hashed entry for QA_AUTH__KEYS or the keys file."""
+    from qa_service.security import KeyRing, key_entry, new_key
+
+    if role not in ("reader", "writer"):
+        err_console.print("[red]error:[/red] --role must be reader or writer")
+        raise typer.Exit(2)
+    key = new_key()
+    entry = key_entry(name, role, key, collection)  # type: ignore[arg-type]
+    try:
+        KeyRing([entry])
+    except QAError as exc:
+        err_console.print(f"[red]error:[/red] {escape(exc.message)}")
+        raise typer.Exit(2) from None
+    console.print(f"key (give it to the client; it is not stored): {key}", highlight=False)
+    console.print(f"entry (add to QA_AUTH__KEYS or the keys file): {entry}", highlight=False)
 
 
 def _add_eval_commands() -> None:

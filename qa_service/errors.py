@@ -49,3 +49,43 @@ class LLMUnavailableError(ServiceUnavailableError):
     """The configured LLM backend cannot be loaded or did not answer."""
 
     code = "llm_unavailable"
+
+
+class RetryLaterError(ServiceUnavailableError):
+    """Too much work queued right now; ``retry_after`` seconds is a sensible wait."""
+
+    code = "overloaded"
+
+    def __init__(self, message: str, *, retry_after: float, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class RateLimitedError(RetryLaterError):
+    """A key (or an address, when the service is open) sent more requests than its rate allows."""
+
+    code = "rate_limited"
+
+
+class UnauthenticatedError(QAError):
+    """No API key, or one the service does not know (401)."""
+
+    code = "unauthenticated"
+
+
+class ForbiddenError(QAError):
+    """A known key without the role or the collection the request needs (403)."""
+
+    code = "forbidden"
+
+
+class PayloadTooLargeError(QAError):
+    """A request body, upload or file over its configured limit (413)."""
+
+    code = "payload_too_large"
+
+
+class ConflictError(QAError):
+    """The resource is not in a state that allows this yet (e.g. a document still being ingested) (409)."""
+
+    code = "conflict"

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+from prometheus_client.core import GaugeMetricFamily
+
+from qa_service.admission import GenerationGate, RateLimiter
 from qa_service.answering.answerer import Answerer
 from qa_service.answering.evidence import DocumentCache, EvidenceRanker
 from qa_service.answering.prompts import PromptTemplate
 from qa_service.embeddings import Embedder, SentenceTransformerEmbedder
+from qa_service.ingest.jobs import IngestionQueue
 from qa_service.ingest.pipeline import Ingestor
 from qa_service.llm import build_llm
+from qa_service.metrics import Metrics
 from qa_service.retrieval import HybridRetriever
+from qa_service.security import KeyRing
 from qa_service.settings import Settings
-from qa_service.store import ChromaStore
+from qa_service.store import ALL_STATES, ChromaStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,10 +31,16 @@ class Services:
     retriever: HybridRetriever
     answerer: Answerer
     ingestor: Ingestor
+    jobs: IngestionQueue
+    keys: KeyRing
+    rate_limiter: RateLimiter
+    generation_gate: GenerationGate
+    metrics: Metrics
 
 
 def build_services(settings: Settings, *, embedder: Embedder | None = None) -> Services:
     """Open the store, load the embedding model and wire the pipeline. ``embedder`` lets tests share one."""
+    keys = KeyRing.from_settings(settings.auth)  # a bad key entry fails before anything heavy is loaded
     store = ChromaStore.persistent(settings.data_dir / "chroma")
     embedder = embedder or SentenceTransformerEmbedder(
         settings.embedding.resolved_model_path(), batch_size=settings.embedding.batch_size
@@ -53,5 +67,41 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
         embedder=embedder,
         chunk_size=settings.chunking.chunk_size,
         chunk_overlap=settings.chunking.chunk_overlap,
+        max_pages=settings.limits.max_pdf_pages,
+        max_chars=settings.limits.max_document_chars,
     )
-    return Services(settings, store, embedder, retriever, answerer, ingestor)
+    jobs = IngestionQueue(
+        store=store,
+        ingestor=ingestor,
+        spool_dir=settings.data_dir / "uploads",
+        dimension=embedder.dimension,
+        workers=settings.ingest.workers,
+    )
+    gate = GenerationGate(settings.limits.generation_queue)
+    metrics = Metrics()
+    metrics.add_gauges(lambda: _gauges(store, jobs, gate))
+    return Services(
+        settings=settings,
+        store=store,
+        embedder=embedder,
+        retriever=retriever,
+        answerer=answerer,
+        ingestor=ingestor,
+        jobs=jobs,
+        keys=keys,
+        rate_limiter=RateLimiter(settings.limits.requests_per_minute),
+        generation_gate=gate,
+        metrics=metrics,
+    )
+
+
+def _gauges(store: ChromaStore, jobs: IngestionQueue, gate: GenerationGate) -> Iterator[GaugeMetricFamily]:
+    """Read when /metrics is scraped."""
+    documents = GaugeMetricFamily("qa_documents", "Documents by collection and state", labels=["collection", "state"])
+    for name in store.collection_names():
+        counts = Counter(info.state for info in store.list_documents(name))
+        for state in ALL_STATES:
+            documents.add_metric([name, state], counts.get(state, 0))
+    yield documents
+    yield GaugeMetricFamily("qa_ingest_queue_depth", "Uploaded documents waiting for a worker", value=jobs.depth)
+    yield GaugeMetricFamily("qa_generation_queue_depth", "LLM answers running or waiting", value=gate.depth)

@@ -13,6 +13,8 @@ from qa_service.errors import ConfigurationError
 
 AnswerMode = Literal["auto", "extractive", "generative"]
 LLMBackend = Literal["embedded", "none", "test"]
+# Chroma allows 3..63 characters; the store adds "__docs" for the document records.
+COLLECTION_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9_-]{1,55}[a-zA-Z0-9]$"
 
 
 def packaged_embedding_model_path() -> str:
@@ -82,8 +84,31 @@ class LLMSettings(BaseModel):
 
 
 class LimitSettings(BaseModel):
-    max_question_chars: int = Field(default=2000, ge=10)
-    max_top_k: int = Field(default=50, ge=1)
+    max_question_chars: int = Field(default=2000, ge=10, description="longer questions get 422")
+    max_top_k: int = Field(default=50, ge=1, description="top_k above this gets 422")
+    max_request_bytes: int = Field(default=1_000_000, ge=1024, description="body limit of JSON requests (413)")
+    max_upload_bytes: int = Field(default=25_000_000, ge=1024, description="per uploaded file (413)")
+    max_upload_files: int = Field(default=20, ge=1, description="files per upload request (413)")
+    max_pdf_pages: int = Field(default=2000, ge=1, description="longer PDFs are refused (415)")
+    max_document_chars: int = Field(default=5_000_000, ge=1000, description="extracted text limit per file (415)")
+    requests_per_minute: int = Field(default=600, ge=0, description="per API key (or address); 0 = unlimited")
+    generation_queue: int = Field(
+        default=4, ge=1, description="LLM answers running or waiting; beyond this /ask gets 503 + Retry-After"
+    )
+
+
+class AuthSettings(BaseModel):
+    keys: str = Field(
+        default="", description="comma-separated key entries `name:role:sha256hex[:coll1|coll2]` (see README)"
+    )
+    keys_file: Path | None = Field(default=None, description="file with one key entry per line")
+    allow_open_bind: bool = Field(
+        default=False, description="serve on a non-loopback address without keys (behind a trusted gateway)"
+    )
+
+
+class IngestSettings(BaseModel):
+    workers: int = Field(default=1, ge=1, le=8, description="background ingestion threads")
 
 
 class Settings(BaseSettings):
@@ -92,13 +117,16 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QA_", env_nested_delimiter="__", extra="forbid")
 
     data_dir: Path = Field(default=Path(".data"), description="where the embedded Chroma keeps its files")
-    collection: str = Field(default="default", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,60}[a-zA-Z0-9]$")
+    collection: str = Field(default="default", pattern=COLLECTION_PATTERN)
     answer_mode: AnswerMode = Field(default="extractive", description="default mode of /ask")
     embedding: EmbeddingSettings = EmbeddingSettings()
     chunking: ChunkingSettings = ChunkingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     llm: LLMSettings = LLMSettings()
     limits: LimitSettings = LimitSettings()
+    auth: AuthSettings = AuthSettings()
+    ingest: IngestSettings = IngestSettings()
+    log_format: Literal["json", "text"] = Field(default="json", description="json: one JSON object per line")
     prompts_dir: Path = Field(default=Path(__file__).resolve().parent.parent / "prompts")
 
 

@@ -9,21 +9,47 @@ all of its chunks, so a question never sees half of a document.
 from __future__ import annotations
 
 import json
+import re
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal
 
 import numpy as np
 
 from qa_service.domain import Chunk, Document
 from qa_service.embeddings import Vectors
-from qa_service.errors import NotFoundError
+from qa_service.errors import InvalidInputError, NotFoundError
+from qa_service.settings import COLLECTION_PATTERN
 
 _DOCS_SUFFIX = "__docs"
 _VERSION_KEY = "qa_version"
-READY = "ready"
+_COLLECTION_NAME = re.compile(COLLECTION_PATTERN)
+
+# A document's life: received -> parsed -> chunked -> embedded -> ready, or failed (with the reason).
+# Only `ready` documents are visible to questions.
+DocumentState = Literal["received", "parsed", "chunked", "embedded", "ready", "failed"]
+RECEIVED: Final = "received"
+PARSED: Final = "parsed"
+CHUNKED: Final = "chunked"
+EMBEDDED: Final = "embedded"
+READY: Final = "ready"
+FAILED: Final = "failed"
+IN_PROGRESS = (RECEIVED, PARSED, CHUNKED, EMBEDDED)
+ALL_STATES = (*IN_PROGRESS, READY, FAILED)
+
+
+def validate_collection_name(name: str) -> str:
+    """Collection names are 3..57 letters, digits, ``_`` or ``-`` (Chroma's rules, less our suffix)."""
+    if not _COLLECTION_NAME.fullmatch(name) or name.endswith(_DOCS_SUFFIX):
+        raise InvalidInputError(
+            f"invalid collection name {name[:80]!r}: use 3-57 letters, digits, '_' or '-', "
+            "starting and ending with a letter or digit",
+            code="invalid_collection",
+        )
+    return name
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +62,8 @@ class DocumentInfo:
     state: str
     chunk_count: int
     size: int
+    error: str | None = None
+    updated_at: float = 0.0
 
 
 class ChromaStore:
@@ -57,15 +85,20 @@ class ChromaStore:
 
     def collection_names(self) -> list[str]:
         names = [c if isinstance(c, str) else c.name for c in self._client.list_collections()]
-        return sorted(n for n in names if not n.endswith(_DOCS_SUFFIX))
+        return sorted(n.removesuffix(_DOCS_SUFFIX) for n in names if n.endswith(_DOCS_SUFFIX))
 
     def has_collection(self, name: str) -> bool:
         return name in self.collection_names()
 
     def _chunks(self, name: str, *, create: bool = False) -> Any:
+        if create:
+            self._docs(name, create=True)
         return self._open(name, create=create)
 
     def _docs(self, name: str, *, create: bool = False) -> Any:
+        if create:
+            validate_collection_name(name)
+            self._open(name, create=True)  # a collection always has both halves
         return self._open(name + _DOCS_SUFFIX, create=create)
 
     def _open(self, name: str, *, create: bool) -> Any:
@@ -105,11 +138,74 @@ class ChromaStore:
         )
 
     def list_documents(self, name: str) -> list[DocumentInfo]:
+        """Every document of the collection, in any state, ordered by source."""
         found = self._docs(name).get(include=["metadatas"])
         return sorted(
             (_info(doc_id, meta) for doc_id, meta in zip(found["ids"], found["metadatas"], strict=True)),
-            key=lambda info: info.source,
+            key=lambda info: (info.source, info.id),
         )
+
+    def document_info(self, name: str, document_id: str) -> DocumentInfo:
+        found = self._docs(name).get(ids=[document_id], include=["metadatas"])
+        if not found["ids"]:
+            raise NotFoundError(f"document {document_id!r} not found in {name!r}", code="document_not_found")
+        return _info(document_id, found["metadatas"][0])
+
+    def find_document(self, name: str, document_id: str) -> DocumentInfo | None:
+        try:
+            return self.document_info(name, document_id)
+        except NotFoundError:
+            return None
+
+    def register_document(self, name: str, document_id: str, *, source: str, size: int, dimension: int) -> None:
+        """Record a document as ``received`` before any work on it, so its progress can be followed."""
+        self._docs(name, create=True).upsert(
+            ids=[document_id],
+            documents=[""],
+            embeddings=[_placeholder(dimension)],
+            metadatas=[{"source": source, "title": "", "size": size, "chunk_count": 0, **_stamp(RECEIVED)}],
+        )
+
+    def set_state(self, name: str, document_id: str, state: DocumentState, *, error: str = "") -> None:
+        """Move a document along its life; ``failed`` removes whatever chunks it had (nothing half-done)."""
+        if state == FAILED:
+            self._chunks(name, create=True).delete(where={"document_id": document_id})
+        self._docs(name).update(ids=[document_id], metadatas=[{**_stamp(state), "error": error}])
+
+    def unfinished_documents(self, name: str) -> list[DocumentInfo]:
+        """Documents whose ingestion stopped before ``ready`` or ``failed`` (a crash, a kill)."""
+        found = self._docs(name).get(where={"state": {"$in": list(IN_PROGRESS)}}, include=["metadatas"])
+        return [_info(i, m) for i, m in zip(found["ids"], found["metadatas"], strict=True)]
+
+    def remove_orphan_chunks(self, name: str) -> int:
+        """Delete chunks whose document is not ``ready`` (left by a crash mid-write); returns how many."""
+        ready = self.ready_document_ids(name)
+        found = self._chunks(name, create=True).get(include=["metadatas"])
+        orphans = [
+            cid for cid, meta in zip(found["ids"], found["metadatas"], strict=True) if meta["document_id"] not in ready
+        ]
+        batch = max(1, int(self._client.get_max_batch_size()))
+        for i in range(0, len(orphans), batch):
+            self._chunks(name).delete(ids=orphans[i : i + batch])
+        if orphans:
+            self._bump_version(name)
+        return len(orphans)
+
+    def integrity_problems(self, name: str) -> list[str]:
+        """What a reader could trip over: orphan chunks, ready documents missing chunks. Empty when sound."""
+        problems = []
+        counts: dict[str, int] = {}
+        for meta in self._chunks(name, create=True).get(include=["metadatas"])["metadatas"]:
+            counts[str(meta["document_id"])] = counts.get(str(meta["document_id"]), 0) + 1
+        infos = {info.id: info for info in self.list_documents(name)}
+        for doc_id, count in counts.items():
+            info = infos.get(doc_id)
+            if info is None or info.state != READY:
+                problems.append(f"{count} chunks of {doc_id} whose document is {info.state if info else 'missing'}")
+        for info in infos.values():
+            if info.state == READY and counts.get(info.id, 0) != info.chunk_count:
+                problems.append(f"{info.id} is ready with {counts.get(info.id, 0)} of {info.chunk_count} chunks")
+        return problems
 
     def ready_document_ids(self, name: str) -> set[str]:
         found = self._docs(name).get(where={"state": READY}, include=[])
@@ -136,7 +232,7 @@ class ChromaStore:
             ids=ids,
             documents=[item.document.text for item in items],
             embeddings=[_centroid(item.vectors) for item in items],
-            metadatas=[{**record, "state": "writing"} for record in records],
+            metadatas=[{**record, **_stamp(EMBEDDED)} for record in records],
         )
         try:
             rewritten = [item.document.id for item in items if item.replaces_chunks]
@@ -153,16 +249,17 @@ class ChromaStore:
                     embeddings=vectors[i : i + batch],
                     metadatas=[_chunk_metadata(c) for c in part],
                 )
-            docs.update(ids=ids, metadatas=[{**record, "state": READY} for record in records])
-        except BaseException:
-            for doc_id in ids:
-                self.delete_document(name, doc_id)
+            docs.update(ids=ids, metadatas=[{**record, **_stamp(READY)} for record in records])
+        except BaseException as exc:
+            for doc_id in ids:  # nothing half-done: the chunks go, the record says why
+                self.set_state(name, doc_id, FAILED, error=f"storing failed: {exc}"[:500])
             raise
         self._bump_version(name)
 
     def delete_document(self, name: str, document_id: str) -> None:
-        self._chunks(name, create=True).delete(where={"document_id": document_id})
+        """Remove the document's record and chunks (readers stop seeing it at once: the record goes first)."""
         self._docs(name, create=True).delete(ids=[document_id])
+        self._chunks(name, create=True).delete(where={"document_id": document_id})
         self._bump_version(name)
 
     # -- chunks --------------------------------------------------------------------------------
@@ -214,7 +311,17 @@ def _record(item: StoredDocument, fingerprint: str) -> dict[str, str | int]:
         "chunk_count": len(item.chunks),
         "size": len(document.text),
         "fingerprint": fingerprint,
+        "error": "",
     }
+
+
+def _stamp(state: str) -> dict[str, str | float]:
+    return {"state": state, "updated_at": round(time.time(), 3)}
+
+
+def _placeholder(dimension: int) -> list[float]:
+    """A unit vector for a record with no chunks yet (Chroma needs one; document records are never searched)."""
+    return [1.0] + [0.0] * (dimension - 1)
 
 
 def _centroid(vectors: Vectors) -> list[float]:
@@ -263,4 +370,6 @@ def _info(document_id: str, meta: dict[str, Any]) -> DocumentInfo:
         state=str(meta["state"]),
         chunk_count=int(meta.get("chunk_count", 0)),
         size=int(meta.get("size", 0)),
+        error=str(meta.get("error") or "") or None,
+        updated_at=float(meta.get("updated_at", 0.0)),
     )

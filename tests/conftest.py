@@ -58,3 +58,49 @@ def client(seeded_services: Services) -> Iterator[TestClient]:
 def copy_seed(to: Path) -> Path:
     to.mkdir(parents=True, exist_ok=True)
     return Path(shutil.copy(SEED_FILE, to / SEED_FILE.name))
+
+
+WRITER_KEY, READER_KEY, TEAM_KEY = "qa_test-writer-key", "qa_test-reader-key", "qa_test-team-a-key"
+
+
+def auth_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings with three keys: a writer, a reader, and a reader restricted to collection team-a."""
+    from qa_service.security import key_entry
+
+    keys = ",".join(
+        [
+            key_entry("writer", "writer", WRITER_KEY),
+            key_entry("reader", "reader", READER_KEY),
+            key_entry("team-a", "reader", TEAM_KEY, ["team-a"]),
+        ]
+    )
+    overrides.setdefault("llm", {"backend": "none"})
+    return make_settings(data_dir, auth={"keys": keys}, **overrides)
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def wait_for_states(
+    client: TestClient, status_urls: list[str], headers: dict[str, str], timeout: float = 120
+) -> list[dict[str, object]]:
+    """Poll documents until each is ready or failed; returns their final records."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        records = [client.get(url, headers=headers).json() for url in status_urls]
+        if all(r.get("state") in ("ready", "failed") for r in records):
+            return records
+        if time.monotonic() > deadline:
+            raise AssertionError(f"documents still in progress after {timeout}s: {records}")
+        time.sleep(0.1)
+
+
+@pytest.fixture()
+def secured(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> Iterator[TestClient]:
+    """An app over an empty store with API keys configured (no LLM)."""
+    settings = auth_settings(tmp_path)
+    with TestClient(create_app(settings, services=build_services(settings, embedder=embedder))) as test_client:
+        yield test_client

@@ -88,7 +88,7 @@ def test_health_and_readiness(client: TestClient) -> None:
 
 
 def test_document_text_is_plain_text(client: TestClient) -> None:
-    doc = client.get("/documents").json()[0]
+    doc = client.get("/documents").json()["items"][0]
     response = client.get(f"/documents/{doc['id']}/text")
     assert response.headers["content-type"].startswith("text/plain")
     assert response.headers["x-content-type-options"] == "nosniff"

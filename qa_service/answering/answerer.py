@@ -72,6 +72,10 @@ class Answerer:
             max_tokens=self._max_tokens,
         )
 
+    @property
+    def has_llm(self) -> bool:
+        return self._llm is not None
+
     def warm_up(self, chunks: list[Chunk], *, collection: str) -> int:
         """Run the models once and cache sentence embeddings of the first chunks, so the first
         questions after start-up answer as fast as later ones. Returns the sentences cached."""

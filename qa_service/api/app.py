@@ -12,7 +12,9 @@ from fastapi.staticfiles import StaticFiles
 
 from qa_service import __version__
 from qa_service.api.errors import install_error_handlers
-from qa_service.api.routes import ask, documents, health, page
+from qa_service.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from qa_service.api.routes import ask, collections, documents, health, page
+from qa_service.metrics import Metrics
 from qa_service.services import Services, build_services
 from qa_service.settings import Settings
 
@@ -26,6 +28,12 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         built: Services = services if services is not None else await anyio.to_thread.run_sync(build_services, settings)
+        if not built.keys.enabled:
+            log.warning("no API keys configured: the service is open to anyone who can reach it")
+        recovered = await anyio.to_thread.run_sync(built.jobs.recover)
+        if recovered:
+            log.warning("%d documents were left unfinished by the last run; resumed or marked failed", len(recovered))
+        built.jobs.start()
         if built.store.has_collection(settings.collection):
             # Build the lexical index and run the models once now, so the first question does not pay for it.
             index = await anyio.to_thread.run_sync(built.retriever.lexical_index, settings.collection)
@@ -39,6 +47,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         app.state.services = built
         yield
         app.state.services = None
+        await anyio.to_thread.run_sync(built.jobs.stop)
 
     app = FastAPI(
         title="qa-service",
@@ -47,16 +56,32 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.limits.max_request_bytes,
+        # the multipart envelope of max_upload_files full files, with room for the part headers
+        max_upload_bytes=settings.limits.max_upload_files * (settings.limits.max_upload_bytes + 4096),
+    )
+    app.add_middleware(RequestContextMiddleware, metrics=lambda: _metrics(app))
     app.include_router(ask.router)
     app.include_router(documents.router)
+    app.include_router(collections.router)
     app.include_router(health.router)
     app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=page.WEB_DIR), name="static")
     return app
 
 
+def _metrics(app: FastAPI) -> Metrics | None:
+    services: Services | None = getattr(app.state, "services", None)
+    return services.metrics if services is not None else None
+
+
 def app_from_env() -> FastAPI:
     """uvicorn factory (``qa-service serve``): settings from the QA_* environment."""
+    from qa_service.logs import configure_logging
     from qa_service.settings import load_settings
 
-    return create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings.log_format)  # again here: uvicorn's worker processes start fresh
+    return create_app(settings)

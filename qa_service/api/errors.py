@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,10 +12,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa_service.errors import (
     ConfigurationError,
+    ConflictError,
+    ForbiddenError,
     InvalidInputError,
     NotFoundError,
+    PayloadTooLargeError,
     QAError,
+    RateLimitedError,
+    RetryLaterError,
     ServiceUnavailableError,
+    UnauthenticatedError,
     UnsupportedDocumentError,
 )
 
@@ -25,12 +32,25 @@ _STATUS: dict[type[QAError], int] = {
     NotFoundError: 404,
     UnsupportedDocumentError: 415,
     ServiceUnavailableError: 503,
+    RateLimitedError: 429,
+    UnauthenticatedError: 401,
+    ForbiddenError: 403,
+    PayloadTooLargeError: 413,
+    ConflictError: 409,
     ConfigurationError: 500,
 }
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}}, headers=headers)
+
+
+def _headers_for(exc: QAError) -> dict[str, str] | None:
+    if isinstance(exc, RetryLaterError):
+        return {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
+    if isinstance(exc, UnauthenticatedError):
+        return {"WWW-Authenticate": "Bearer"}
+    return None
 
 
 def _status_for(exc: QAError) -> int:
@@ -43,7 +63,7 @@ def _status_for(exc: QAError) -> int:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(QAError)
     async def _qa_error(_: Request, exc: QAError) -> JSONResponse:
-        return error_response(_status_for(exc), exc.code, exc.message)
+        return error_response(_status_for(exc), exc.code, exc.message, _headers_for(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -56,7 +76,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail))
+        return error_response(exc.status_code, code, str(exc.detail), dict(exc.headers or {}) or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -67,9 +67,63 @@ class ErrorResponse(BaseModel):
 
 
 class DocumentPublic(BaseModel):
+    id: str = Field(description="Content hash of the uploaded bytes: the same file always gets the same id.")
+    source: str = Field(description="File name (uploads) or path (CLI ingestion).")
+    title: str
+    state: Literal["received", "parsed", "chunked", "embedded", "ready", "failed"] = Field(
+        description="received -> parsed -> chunked -> embedded -> ready, or failed; only ready ones are searched."
+    )
+    chunk_count: int
+    size: int = Field(description="Bytes uploaded while in progress; characters of cleaned text once parsed.")
+    error: str | None = Field(default=None, description="Why ingestion failed.")
+    updated_at: float = Field(description="Unix time of the last state change.")
+    collection: str
+
+
+class DocumentPage(BaseModel):
+    collection: str
+    total: int = Field(description="Documents in the collection (all states).")
+    offset: int
+    limit: int
+    items: list[DocumentPublic]
+
+
+class DocumentAccepted(BaseModel):
     id: str
     source: str
-    title: str
-    state: str
-    chunk_count: int
-    size: int
+    collection: str
+    state: str = Field(description="received when queued; ready or in progress when the same content was there.")
+    queued: bool = Field(description="False when the same content was already ready or in progress.")
+    status_url: str = Field(description="GET it to follow the document's state.")
+
+
+class UploadResponse(BaseModel):
+    documents: list[DocumentAccepted]
+
+
+class CollectionPublic(BaseModel):
+    name: str
+    documents: int = Field(description="Documents in any state.")
+    ready: int = Field(description="Documents that questions can see.")
+    chunks: int
+
+
+_ERROR_TEXT = {
+    401: "No API key, or an unknown one",
+    403: "The key lacks the role or the collection",
+    404: "Unknown document or collection",
+    409: "Not possible in the document's current state",
+    413: "Body, upload or file over its limit",
+    415: "Unsupported or unreadable file",
+    422: "Invalid parameters",
+    429: "Rate limit reached (see Retry-After)",
+    503: "Starting up, or too busy (see Retry-After)",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the errors a route can answer, all with the one error body."""
+    return {status: {"model": ErrorResponse, "description": _ERROR_TEXT[status]} for status in statuses}
+
+
+COMMON_ERRORS = (401, 403, 422, 429, 503)

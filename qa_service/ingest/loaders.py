@@ -30,11 +30,14 @@ class LoadedFile:
     media_type: str
 
 
-def load_bytes(data: bytes, filename: str) -> LoadedFile:
-    """Dispatch on the file suffix; raise ``UnsupportedDocumentError`` with a reason a person can act on."""
+def load_bytes(data: bytes, filename: str, *, max_pages: int = 2000, max_chars: int = 5_000_000) -> LoadedFile:
+    """Dispatch on the file suffix; raise ``UnsupportedDocumentError`` with a reason a person can act on.
+
+    ``max_pages`` and ``max_chars`` bound the work a hostile PDF (thousands of pages, compressed
+    streams that inflate to gigabytes of text) can cause."""
     suffix = PurePath(filename).suffix.lower()
     if suffix == ".pdf":
-        return _load_pdf(data, filename)
+        return _load_pdf(data, filename, max_pages=max_pages, max_chars=max_chars)
     if suffix in (".html", ".htm"):
         return _load_html(decode_text(data, filename))
     if suffix in (".md", ".markdown"):
@@ -142,13 +145,26 @@ def _is_furniture(tag: Any) -> bool:
     return any(_FURNITURE_CLASS.search(c) for c in classes)
 
 
-def _load_pdf(data: bytes, filename: str) -> LoadedFile:
+def _load_pdf(data: bytes, filename: str, *, max_pages: int, max_chars: int) -> LoadedFile:
     from pypdf import PdfReader
 
     try:
         reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
+        count = len(reader.pages)
+        if count > max_pages:
+            raise UnsupportedDocumentError(
+                f"{filename}: the PDF has {count} pages; the limit is {max_pages}", code="too_many_pages"
+            )
+        pages: list[str] = []
+        for page in reader.pages:
+            pages.append(page.extract_text() or "")
+            if sum(map(len, pages)) > max_chars:
+                raise UnsupportedDocumentError(
+                    f"{filename}: more than {max_chars} characters of text", code="document_too_large"
+                )
         title = str(reader.metadata.title) if reader.metadata and reader.metadata.title else ""
+    except UnsupportedDocumentError:
+        raise
     except Exception as exc:  # pypdf raises many unrelated types on hostile files; all mean "unreadable"
         raise UnsupportedDocumentError(f"{filename}: not a readable PDF ({exc})", code="broken_pdf") from None
     if not any(page.strip() for page in pages):

@@ -14,7 +14,7 @@ from qa_service.errors import QAError, UnsupportedDocumentError
 from qa_service.ingest.chunking import chunk_document
 from qa_service.ingest.cleaning import clean_sections
 from qa_service.ingest.loaders import SUPPORTED_SUFFIXES, load_bytes
-from qa_service.store import ChromaStore, StoredDocument
+from qa_service.store import CHUNKED, PARSED, ChromaStore, DocumentState, StoredDocument
 
 Outcome = Literal["added", "unchanged", "reindexed", "replaced", "failed"]
 INDEX_VERSION = 2  # bump when loading, cleaning or chunking changes what gets indexed
@@ -47,12 +47,16 @@ def document_id_for(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def prepare_document(data: bytes, source: str) -> Document:
+def prepare_document(data: bytes, source: str, *, max_pages: int = 2000, max_chars: int = 5_000_000) -> Document:
     """Load and clean a file into a ``Document`` (no embedding, no storage)."""
-    loaded = load_bytes(data, source)
+    loaded = load_bytes(data, source, max_pages=max_pages, max_chars=max_chars)
     text, page_starts = clean_sections(loaded.sections)
     if not text.strip():
         raise UnsupportedDocumentError(f"{source}: no text left after cleaning", code="empty_document")
+    if len(text) > max_chars:
+        raise UnsupportedDocumentError(
+            f"{source}: {len(text)} characters of text; the limit is {max_chars}", code="document_too_large"
+        )
     return Document(
         id=document_id_for(data),
         source=source,
@@ -75,20 +79,40 @@ def iter_source_files(paths: Iterable[Path]) -> Iterator[Path]:
 class Ingestor:
     """Writes documents into one collection of the store."""
 
-    def __init__(self, *, store: ChromaStore, embedder: Embedder, chunk_size: int, chunk_overlap: int) -> None:
+    def __init__(
+        self,
+        *,
+        store: ChromaStore,
+        embedder: Embedder,
+        chunk_size: int,
+        chunk_overlap: int,
+        max_pages: int = 2000,
+        max_chars: int = 5_000_000,
+    ) -> None:
         self._store = store
         self._embedder = embedder
         self._chunk_size = chunk_size
         self._chunk_overlap = chunk_overlap
+        self._max_pages = max_pages
+        self._max_chars = max_chars
         # Same bytes indexed by another pipeline (other chunking, other model) are re-indexed, not skipped.
         self.fingerprint = f"v{INDEX_VERSION}:{chunk_size}:{chunk_overlap}:{embedder.name}"
 
-    def ingest_bytes(self, data: bytes, source: str, *, collection: str) -> IngestResult:
-        """Ingest one file's content; an existing document from the same source is replaced."""
-        planned = self._plan(data, source, collection)
+    def ingest_bytes(
+        self, data: bytes, source: str, *, collection: str, on_state: Callable[[DocumentState], None] | None = None
+    ) -> IngestResult:
+        """Ingest one file's content; an existing document from the same source is replaced.
+        ``on_state`` hears each stage reached (parsed, chunked; the store records embedded and ready)."""
+        planned = self._plan(data, source, collection, on_state=on_state)
         if isinstance(planned, IngestResult):
             return planned
         return self._write([planned], collection)[0]
+
+    def reindex_document(self, collection: str, document_id: str) -> IngestResult:
+        """Chunk and embed a stored document's text again, with the current settings."""
+        document = self._store.get_document(collection, document_id)
+        chunks = chunk_document(document, chunk_size=self._chunk_size, chunk_overlap=self._chunk_overlap)
+        return self._write([_Planned(document, chunks, [document_id])], collection)[0]
 
     def ingest_paths(
         self,
@@ -126,16 +150,22 @@ class Ingestor:
             emit(self._write(pending, collection))
         return report
 
-    def _plan(self, data: bytes, source: str, collection: str) -> _Planned | IngestResult:
+    def _plan(
+        self, data: bytes, source: str, collection: str, *, on_state: Callable[[DocumentState], None] | None = None
+    ) -> _Planned | IngestResult:
         """Load, clean and chunk; or the final result when there is nothing to write."""
         try:
-            document = prepare_document(data, source)
+            document = prepare_document(data, source, max_pages=self._max_pages, max_chars=self._max_chars)
         except QAError as exc:
-            return IngestResult(source, "failed", error=exc.message)
+            return IngestResult(source, "failed", document_id_for(data), error=exc.message)
+        if on_state is not None:
+            on_state(PARSED)
         previous = self._store.indexed_versions(collection, source)
         if previous.get(document.id) == self.fingerprint:
             return IngestResult(source, "unchanged", document.id)
         chunks = chunk_document(document, chunk_size=self._chunk_size, chunk_overlap=self._chunk_overlap)
+        if on_state is not None:
+            on_state(CHUNKED)
         return _Planned(document, chunks, list(previous))
 
     def _write(self, planned: list[_Planned], collection: str) -> list[IngestResult]:

@@ -122,11 +122,24 @@ function renderError(node, message, question) {
   };
 }
 
+// API key: kept for this browser tab only (sessionStorage), asked for when the service answers 401.
+function authHeaders() {
+  const key = sessionStorage.getItem("qa-api-key");
+  return key ? { authorization: "Bearer " + key } : {};
+}
+
+function askForKeyAfter401(status) {
+  if (status !== 401) return;
+  const key = window.prompt("This service needs an API key. Paste yours (kept for this tab only):");
+  if (key && key.trim()) sessionStorage.setItem("qa-api-key", key.trim());
+}
+
 function describeHttpError(status, body) {
   const detail = body && body.error ? body.error.message : "";
   if (status === 429) return "Too many questions right now. Wait a moment, then retry.";
   if (status === 503) return "The service is busy or starting up. Retry in a moment.";
-  if (status === 401 || status === 403) return "This page is not allowed to ask: " + (detail || "access denied");
+  if (status === 401) return "An API key is needed (" + (detail || "unauthenticated") + "). Ask again after entering it.";
+  if (status === 403) return "This key is not allowed to ask: " + (detail || "access denied");
   if (status >= 400 && status < 500) return "The question was not accepted: " + (detail || `HTTP ${status}`);
   return "The server had a problem answering (HTTP " + status + "). Retry?";
 }
@@ -143,7 +156,7 @@ async function ask(question) {
   try {
     const response = await fetch("/ask", {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      headers: { "content-type": "application/json", accept: "text/event-stream", ...authHeaders() },
       body: JSON.stringify({ question, history: historyForServer(), stream: true }),
       signal: running.signal,
     });
@@ -151,6 +164,7 @@ async function ask(question) {
       let body = null;
       try { body = await response.json(); } catch { /* not JSON */ }
       renderError(node, describeHttpError(response.status, body), question);
+      askForKeyAfter401(response.status);
       return;
     }
     final = await readEvents(response, (event, data) => {
@@ -214,7 +228,8 @@ async function readEvents(response, onEvent) {
 
 async function documentText(citation) {
   if (!textCache.has(citation.document_id)) {
-    const response = await fetch(`/documents/${encodeURIComponent(citation.document_id)}/text`);
+    const url = `/documents/${encodeURIComponent(citation.document_id)}/text`;
+    const response = await fetch(url, { headers: authHeaders() });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     textCache.set(citation.document_id, Array.from(await response.text()));
   }
@@ -260,9 +275,13 @@ async function loadDocuments() {
   const list = $("docs-list");
   list.replaceChildren(document.createTextNode("Loading…"));
   try {
-    const response = await fetch("/documents");
+    const response = await fetch("/documents?limit=1000", { headers: authHeaders() });
+    if (response.status === 404) {
+      list.replaceChildren(document.createTextNode("No documents yet."));
+      return;
+    }
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const documents = await response.json();
+    const documents = (await response.json()).items;
     list.replaceChildren();
     if (!documents.length) list.appendChild(document.createTextNode("No documents yet."));
     for (const doc of documents) {
@@ -293,8 +312,13 @@ $("upload-form").addEventListener("submit", async (event) => {
   const body = new FormData();
   for (const file of files) body.append("files", file);
   $("upload-status").textContent = "Uploading…";
-  const response = await fetch("/documents", { method: "POST", body });
-  $("upload-status").textContent = response.ok ? "Uploaded; it is being indexed." : `Upload failed (HTTP ${response.status}).`;
+  const response = await fetch("/documents", { method: "POST", body, headers: authHeaders() });
+  let detail = "";
+  if (!response.ok) {
+    try { detail = (await response.json()).error.message; } catch { detail = `HTTP ${response.status}`; }
+  }
+  $("upload-status").textContent = response.ok ? "Uploaded; it is being indexed (see its state below)." : `Upload failed: ${detail}`;
+  askForKeyAfter401(response.status);
   loadDocuments();
 });
 

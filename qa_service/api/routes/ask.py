@@ -11,40 +11,58 @@ from fastapi import APIRouter
 from sse_starlette.sse import EventSourceResponse
 
 from qa_service.answering.answerer import Answer
-from qa_service.api.deps import ServicesDep
-from qa_service.api.schemas import AskRequest, AskResponse, Citation, ErrorResponse
-from qa_service.errors import InvalidInputError, NotFoundError, QAError
+from qa_service.api.deps import ReaderDep, ServicesDep, resolve_collection
+from qa_service.api.schemas import COMMON_ERRORS, AskRequest, AskResponse, Citation, error_responses
+from qa_service.errors import InvalidInputError, NotFoundError, QAError, RetryLaterError
+from qa_service.security import Principal
 from qa_service.services import Services
 
 router = APIRouter(tags=["ask"])
-
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorResponse, "description": "Unknown collection"},
-    422: {"model": ErrorResponse, "description": "Invalid question or parameters"},
-}
 
 
 @router.post(
     "/ask",
     response_model=AskResponse,
     responses={
-        **_ERRORS,
+        **error_responses(*COMMON_ERRORS, 404, 413),
         200: {"content": {"text/event-stream": {}}, "description": "JSON, or SSE events when stream=true"},
     },
 )
-async def ask(request: AskRequest, services: ServicesDep) -> Any:
+async def ask(request: AskRequest, services: ServicesDep, principal: ReaderDep) -> Any:
     """Answer a question from the indexed documents, citing the exact characters that support it."""
-    question, collection, top_k, mode = _validated(request, services)
+    question, collection, top_k, mode = _validated(request, services, principal)
+    uses_llm = mode != "extractive" and services.answerer.has_llm
 
     def answer() -> Answer:
-        return services.answerer.ask(question, collection=collection, top_k=top_k, mode=mode, history=request.history)
+        result = services.answerer.ask(question, collection=collection, top_k=top_k, mode=mode, history=request.history)
+        services.metrics.observe_stages(result.timings_ms, result.mode)
+        return result
+
+    if uses_llm:
+        answer = _gated(answer, services)
 
     if request.stream:
         return EventSourceResponse(_stream(answer, collection))
     return to_response(await anyio.to_thread.run_sync(answer), collection)
 
 
-def _validated(request: AskRequest, services: Services) -> tuple[str, str, int, Any]:
+def _gated(answer: Callable[[], Answer], services: Services) -> Callable[[], Answer]:
+    """LLM answers hold a slot of the bounded generation queue; when it is full: 503 + Retry-After at once."""
+    gate = services.generation_gate
+    try:
+        gate.check()
+    except RetryLaterError:
+        services.metrics.rejections.labels("generation_queue_full").inc()
+        raise
+
+    def gated() -> Answer:
+        with gate.slot():
+            return answer()
+
+    return gated
+
+
+def _validated(request: AskRequest, services: Services, principal: Principal) -> tuple[str, str, int, Any]:
     settings = services.settings
     question = " ".join(request.question.split())
     if not question:
@@ -57,7 +75,7 @@ def _validated(request: AskRequest, services: Services) -> tuple[str, str, int, 
     top_k = request.top_k if request.top_k is not None else settings.retrieval.top_k
     if not 1 <= top_k <= settings.limits.max_top_k:
         raise InvalidInputError(f"top_k must be between 1 and {settings.limits.max_top_k}", code="invalid_top_k")
-    collection = request.collection or settings.collection
+    collection = resolve_collection(services, principal, request.collection)
     if not services.store.has_collection(collection):
         raise NotFoundError(f"collection {collection!r} does not exist", code="collection_not_found")
     return question, collection, top_k, request.mode or settings.answer_mode

@@ -1,32 +1,152 @@
-"""Read access to indexed documents: metadata and the exact text citations point into."""
+"""The documents API: upload (background ingestion), list, inspect, read, delete, re-index."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+import anyio
+from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import PlainTextResponse
 
-from qa_service.api.deps import ServicesDep
-from qa_service.api.schemas import DocumentPublic, ErrorResponse
+from qa_service.api.deps import ReaderDep, ServicesDep, WriterDep, resolve_collection
+from qa_service.api.schemas import (
+    COMMON_ERRORS,
+    DocumentAccepted,
+    DocumentPage,
+    DocumentPublic,
+    UploadResponse,
+    error_responses,
+)
+from qa_service.errors import ConflictError, PayloadTooLargeError
+from qa_service.ingest.jobs import Submission
+from qa_service.ingest.uploads import check_upload, safe_source_name
+from qa_service.store import DocumentInfo
 
 router = APIRouter(tags=["documents"])
-CollectionQuery = Query(default=None, description="Collection; default from settings.")
+CollectionQuery = Annotated[
+    str | None, Query(description="Collection; default from settings. Created on first upload.", max_length=100)
+]
+DocumentPath = Annotated[str, PathParam(description="Document id (from the upload or GET /documents).", max_length=128)]
 
 
-@router.get("/documents", response_model=list[DocumentPublic])
-def list_documents(services: ServicesDep, collection: str | None = CollectionQuery) -> list[DocumentPublic]:
-    """Documents of a collection with their state and chunk count."""
-    name = collection or services.settings.collection
-    return [DocumentPublic(**asdict(info)) for info in services.store.list_documents(name)]
+@router.post(
+    "/documents",
+    status_code=202,
+    response_model=UploadResponse,
+    responses=error_responses(*COMMON_ERRORS, 413, 415),
+)
+async def upload_documents(
+    services: ServicesDep,
+    principal: WriterDep,
+    files: Annotated[list[UploadFile], File(description="One or more .txt, .md, .html or .pdf files.")],
+    collection: CollectionQuery = None,
+) -> UploadResponse:
+    """Accept files for ingestion and answer at once (202); follow each document at its `status_url`.
+
+    Every file is checked first (name, size, type, content sniff); if one fails, none is accepted."""
+    name = resolve_collection(services, principal, collection)
+    limits = services.settings.limits
+    if len(files) > limits.max_upload_files:
+        raise PayloadTooLargeError(
+            f"{len(files)} files in one upload; the limit is {limits.max_upload_files}", code="too_many_files"
+        )
+    accepted: list[tuple[str, bytes]] = []
+    for upload in files:
+        source = safe_source_name(upload.filename)
+        data = await upload.read(limits.max_upload_bytes + 1)
+        if len(data) > limits.max_upload_bytes:
+            raise PayloadTooLargeError(
+                f"{source} is over the upload limit of {limits.max_upload_bytes} bytes", code="file_too_large"
+            )
+        check_upload(data, source)
+        accepted.append((source, data))
+    submissions = []
+    for source, data in accepted:
+        submissions.append(await anyio.to_thread.run_sync(services.jobs.submit, name, source, data))
+    return UploadResponse(documents=[_accepted(s, name) for s in submissions])
+
+
+@router.get("/documents", response_model=DocumentPage, responses=error_responses(*COMMON_ERRORS, 404))
+def list_documents(
+    services: ServicesDep,
+    principal: ReaderDep,
+    collection: CollectionQuery = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> DocumentPage:
+    """Documents of a collection in every state, ordered by source, a page at a time."""
+    name = resolve_collection(services, principal, collection)
+    infos = services.store.list_documents(name)
+    return DocumentPage(
+        collection=name,
+        total=len(infos),
+        offset=offset,
+        limit=limit,
+        items=[_public(info, name) for info in infos[offset : offset + limit]],
+    )
+
+
+@router.get("/documents/{document_id}", response_model=DocumentPublic, responses=error_responses(*COMMON_ERRORS, 404))
+def get_document(
+    document_id: DocumentPath, services: ServicesDep, principal: ReaderDep, collection: CollectionQuery = None
+) -> DocumentPublic:
+    """One document's metadata and ingestion state (and the error, when it failed)."""
+    name = resolve_collection(services, principal, collection)
+    return _public(services.store.document_info(name, document_id), name)
 
 
 @router.get(
-    "/documents/{document_id}/text", response_class=PlainTextResponse, responses={404: {"model": ErrorResponse}}
+    "/documents/{document_id}/text",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}}, **error_responses(*COMMON_ERRORS, 404, 409)},
 )
 def document_text(
-    document_id: str, services: ServicesDep, collection: str | None = CollectionQuery
+    document_id: DocumentPath, services: ServicesDep, principal: ReaderDep, collection: CollectionQuery = None
 ) -> PlainTextResponse:
     """The cleaned text that citation offsets index into (served as text/plain, never as HTML)."""
-    document = services.store.get_document(collection or services.settings.collection, document_id)
+    name = resolve_collection(services, principal, collection)
+    document = services.store.get_document(name, document_id)
+    if not document.text:
+        raise ConflictError(f"document {document_id!r} has not been parsed yet", code="document_not_ready")
     return PlainTextResponse(document.text, headers={"X-Content-Type-Options": "nosniff"})
+
+
+@router.delete("/documents/{document_id}", status_code=204, responses=error_responses(*COMMON_ERRORS, 404))
+def delete_document(
+    document_id: DocumentPath, services: ServicesDep, principal: WriterDep, collection: CollectionQuery = None
+) -> Response:
+    """Remove a document, its chunks (vector and lexical indexes) and any spooled upload."""
+    name = resolve_collection(services, principal, collection)
+    services.jobs.delete(name, document_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/documents/{document_id}/reindex",
+    status_code=202,
+    response_model=DocumentAccepted,
+    responses=error_responses(*COMMON_ERRORS, 404),
+)
+def reindex_document(
+    document_id: DocumentPath, services: ServicesDep, principal: WriterDep, collection: CollectionQuery = None
+) -> DocumentAccepted:
+    """Chunk and embed a document again with the current settings (in the background)."""
+    name = resolve_collection(services, principal, collection)
+    return _accepted(services.jobs.reindex(name, document_id), name)
+
+
+def _accepted(submission: Submission, collection: str) -> DocumentAccepted:
+    return DocumentAccepted(
+        id=submission.document_id,
+        source=submission.source,
+        collection=collection,
+        state=submission.state,
+        queued=submission.queued,
+        status_url=f"/documents/{submission.document_id}?collection={collection}",
+    )
+
+
+def _public(info: DocumentInfo, collection: str) -> DocumentPublic:
+    return DocumentPublic(**asdict(info), collection=collection)

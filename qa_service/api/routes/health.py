@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST
 
+from qa_service.api.deps import ReaderDep, ServicesDep
 from qa_service.services import Services
 
 router = APIRouter(tags=["health"])
@@ -27,3 +29,13 @@ def readyz(request: Request) -> JSONResponse:
     if services.store.has_collection(collection):
         chunks = len(services.retriever.lexical_index(collection).index.chunks)
     return JSONResponse({"status": "ready", "collection": collection, "chunks": chunks})
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+)
+def metrics(services: ServicesDep, _: ReaderDep) -> Response:
+    """Prometheus metrics: requests and latencies per route, /ask stage latencies, document states, queues."""
+    return Response(services.metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,185 @@
+"""Background ingestion of uploads: spooled to disk first, processed by worker threads, resumed after a crash.
+
+An upload is answered at once (202): its bytes are written to ``spool/<collection>/<id>`` and its
+record is created as ``received``. A worker then parses, chunks and embeds it; the store flips it to
+``ready`` only when all its chunks are written. If the process dies midway, ``recover()`` at the next
+start removes the partial chunks and queues the document again from its spooled bytes (or marks it
+``failed`` when they are gone), so every document ends ``ready`` with all its chunks, or ``failed``.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa_service.errors import NotFoundError
+from qa_service.ingest.pipeline import Ingestor, document_id_for
+from qa_service.store import FAILED, IN_PROGRESS, READY, RECEIVED, ChromaStore, DocumentInfo
+
+log = logging.getLogger("qa_service.ingest")
+_STOP = ("", "", "")
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """What an upload became: the document id and its state right after submission."""
+
+    document_id: str
+    source: str
+    state: str
+    queued: bool  # False when the same content was already ready or already in progress
+
+
+class IngestionQueue:
+    """Owns the upload spool and the ingestion worker threads."""
+
+    def __init__(
+        self, *, store: ChromaStore, ingestor: Ingestor, spool_dir: Path, dimension: int, workers: int = 1
+    ) -> None:
+        self._store = store
+        self._ingestor = ingestor
+        self._spool = spool_dir
+        self._dimension = dimension
+        self._workers = workers
+        self._queue: queue.Queue[tuple[str, str, str]] = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self._cancelled: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def depth(self) -> int:
+        """Documents waiting for a worker."""
+        return self._queue.qsize()
+
+    def start(self) -> None:
+        if self._threads:
+            return
+        for i in range(self._workers):
+            thread = threading.Thread(target=self._work, name=f"ingest-{i}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        for _ in self._threads:
+            self._queue.put(_STOP)
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+
+    def submit(self, collection: str, source: str, data: bytes) -> Submission:
+        """Spool the bytes and queue the document, unless the same content is already there."""
+        document_id = document_id_for(data)
+        existing = self._store.find_document(collection, document_id)
+        if existing is not None and (existing.state == READY or existing.state in IN_PROGRESS):
+            return Submission(document_id, existing.source, existing.state, queued=False)
+        path = self._spool_path(collection, document_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)  # atomic: a spooled file is always complete
+        self._store.register_document(collection, document_id, source=source, size=len(data), dimension=self._dimension)
+        with self._lock:
+            self._cancelled.discard((collection, document_id))
+        self._queue.put((collection, document_id, source))
+        return Submission(document_id, source, RECEIVED, queued=True)
+
+    def reindex(self, collection: str, document_id: str) -> Submission:
+        """Queue a document again: from its spooled bytes when kept (failed uploads), else its stored text."""
+        info = self._store.document_info(collection, document_id)
+        if info.state in IN_PROGRESS:
+            return Submission(document_id, info.source, info.state, queued=False)
+        if not self._can_process(collection, document_id):
+            raise NotFoundError(
+                f"document {document_id!r} failed and its upload is gone; upload it again", code="upload_missing"
+            )
+        self._store.set_state(collection, document_id, RECEIVED)
+        self._queue.put((collection, document_id, info.source))
+        return Submission(document_id, info.source, RECEIVED, queued=True)
+
+    def delete(self, collection: str, document_id: str) -> None:
+        """Remove a document everywhere; a worker busy with it drops its result."""
+        self._store.document_info(collection, document_id)  # 404 when unknown
+        with self._lock:
+            self._cancelled.add((collection, document_id))
+        self._store.delete_document(collection, document_id)
+        self._drop_spool(collection, document_id)
+
+    def recover(self) -> list[DocumentInfo]:
+        """After a crash: drop partial chunks, requeue unfinished documents (or fail them). Returns them."""
+        recovered = []
+        for collection in self._store.collection_names():
+            removed = self._store.remove_orphan_chunks(collection)
+            if removed:
+                log.warning("removed %d orphan chunks from %r", removed, collection)
+            for info in self._store.unfinished_documents(collection):
+                recovered.append(info)
+                if self._can_process(collection, info.id):
+                    self._store.set_state(collection, info.id, RECEIVED)
+                    self._queue.put((collection, info.id, info.source))
+                    log.warning("resuming ingestion of %s (%s) in %r", info.source, info.id, collection)
+                else:
+                    self._store.set_state(collection, info.id, FAILED, error="interrupted; upload the file again")
+        return recovered
+
+    def _can_process(self, collection: str, document_id: str) -> bool:
+        """Its upload is still spooled, or its cleaned text is stored (so it can be chunked again)."""
+        if self._spool_path(collection, document_id).exists():
+            return True
+        return bool(self._store.get_document(collection, document_id).text)
+
+    def _work(self) -> None:
+        while True:
+            collection, document_id, source = self._queue.get()
+            if (collection, document_id, source) == _STOP:
+                return
+            try:
+                self._process(collection, document_id, source)
+            except Exception as exc:  # a worker must survive anything one document does
+                log.exception("ingestion of %s failed", source)
+                self._fail(collection, document_id, f"internal error: {type(exc).__name__}")
+            finally:
+                self._queue.task_done()
+
+    def _process(self, collection: str, document_id: str, source: str) -> None:
+        with self._lock:
+            if (collection, document_id) in self._cancelled:
+                return
+        path = self._spool_path(collection, document_id)
+        if path.exists():
+            result = self._ingestor.ingest_bytes(
+                path.read_bytes(),
+                source,
+                collection=collection,
+                on_state=lambda state: self._store.set_state(collection, document_id, state),
+            )
+        else:  # a re-index of a document whose bytes were not kept: its stored text is the source
+            result = self._ingestor.reindex_document(collection, document_id)
+        with self._lock:
+            cancelled = (collection, document_id) in self._cancelled
+        if cancelled:  # deleted while we worked: take back what we wrote
+            self._store.delete_document(collection, document_id)
+            return
+        if result.outcome == "failed":
+            self._fail(collection, document_id, result.error or "failed")
+            return
+        if result.outcome == "unchanged":
+            self._store.set_state(collection, document_id, READY)
+        self._drop_spool(collection, document_id)
+        log.info("ingested %s into %r: %s, %d chunks", source, collection, result.outcome, result.chunks)
+
+    def _fail(self, collection: str, document_id: str, error: str) -> None:
+        if self._store.find_document(collection, document_id) is not None:
+            self._store.set_state(collection, document_id, FAILED, error=error[:500])
+
+    def _spool_path(self, collection: str, document_id: str) -> Path:
+        return self._spool / collection / document_id
+
+    def _drop_spool(self, collection: str, document_id: str) -> None:
+        self._spool_path(collection, document_id).unlink(missing_ok=True)
+
+    def wait_idle(self) -> None:
+        """Block until every queued document is processed (tests, the CLI)."""
+        self._queue.join()
