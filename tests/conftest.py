@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -84,7 +85,7 @@ def bearer(key: str) -> dict[str, str]:
 
 def wait_for_states(
     client: TestClient, status_urls: list[str], headers: dict[str, str], timeout: float = 120
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     """Poll documents until each is ready or failed; returns their final records."""
     import time
 

@@ -3,6 +3,8 @@ states, paging, idempotency, replace, delete (vectors and BM25), re-index, colle
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 from qa_service.services import Services
@@ -13,7 +15,7 @@ SWEIDA = "How many Druze civilians were killed in Sweida?"
 ZORB = "The zorblax festival in Quentaro is held every April and draws 40,000 visitors.\n"
 
 
-def _upload(client: TestClient, *files: tuple[str, bytes], collection: str | None = None) -> list[dict[str, object]]:
+def _upload(client: TestClient, *files: tuple[str, bytes], collection: str | None = None) -> list[dict[str, Any]]:
     params = {"collection": collection} if collection else {}
     response = client.post("/documents", files=[("files", f) for f in files], params=params, headers=W)
     assert response.status_code == 202, response.text
@@ -30,7 +32,7 @@ def test_upload_is_accepted_at_once_then_ingested_in_the_background(secured: Tes
     assert [a["state"] for a in accepted] == ["received", "received"] and all(a["queued"] for a in accepted)
     records = wait_for_states(secured, [str(a["status_url"]) for a in accepted], R)
     assert [r["state"] for r in records] == ["ready", "ready"]
-    assert records[0]["chunk_count"] > 5 and records[0]["title"].startswith("ANALYSIS")  # type: ignore[operator,union-attr]
+    assert records[0]["chunk_count"] > 5 and records[0]["title"].startswith("ANALYSIS")
     answer = secured.post("/ask", json={"question": SWEIDA}, headers=R).json()
     assert "215" in answer["answer"] and answer["citations"][0]["document_id"] == accepted[0]["id"]
     text = secured.get(f"/documents/{accepted[0]['id']}/text", headers=R).text
@@ -41,7 +43,7 @@ def test_upload_is_accepted_at_once_then_ingested_in_the_background(secured: Tes
 def test_states_are_recorded_in_order(secured: TestClient) -> None:
     accepted = _upload(secured, ("zorb.txt", ZORB.encode()))
     services = _services(secured)
-    seen = []
+    seen: list[str] = []
     for _ in range(2000):
         state = services.store.document_info("default", str(accepted[0]["id"])).state
         if not seen or seen[-1] != state:
@@ -117,7 +119,7 @@ def test_reindex_keeps_the_document_whole(secured: TestClient) -> None:
     assert response.status_code == 202 and response.json()["queued"] is True
     after = wait_for_states(secured, [str(accepted[0]["status_url"])], R)[0]
     assert after["state"] == "ready" and after["chunk_count"] == before["chunk_count"]
-    assert float(after["updated_at"]) > float(before["updated_at"])  # type: ignore[arg-type]
+    assert float(after["updated_at"]) > float(before["updated_at"])
     assert _services(secured).store.integrity_problems("default") == []
 
 
