@@ -1,0 +1,92 @@
+"""SIGKILL the server while it ingests 50 uploaded documents, restart it: every document ends ready with all
+its chunks (resumed from its spooled upload) or failed; no orphan chunks; questions keep working."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from qa_service.store import ChromaStore
+from tests.conftest import SEED_FILE
+from tests.servers import ServerProcess
+
+DOCUMENTS = 50
+
+
+def _documents() -> list[tuple[str, bytes]]:
+    """50 distinct ~6 KB documents (about 11 chunks each), each with one fact of its own."""
+    body = SEED_FILE.read_text(encoding="utf-8")
+    return [
+        (
+            f"report-{i:02d}.txt",
+            f"District {i} report. The zorblax count in district {i} was {1000 + i * 37}.\n\n{body}".encode(),
+        )
+        for i in range(DOCUMENTS)
+    ]
+
+
+def _states(client: httpx.Client) -> dict[str, str]:
+    items = client.get("/documents", params={"limit": 1000}).json()["items"]
+    return {d["source"]: d["state"] for d in items}
+
+
+@pytest.fixture()
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path / "data"
+
+
+def test_sigkill_mid_ingestion_then_restart(data_dir: Path, tmp_path: Path) -> None:
+    log_path = tmp_path / "server.log"
+    server = ServerProcess(data_dir, log_path)
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            docs = _documents()
+            for i in range(0, DOCUMENTS, 10):
+                response = client.post("/documents", files=[("files", d) for d in docs[i : i + 10]])
+                assert response.status_code == 202, response.text
+            deadline = time.monotonic() + 120
+            while sum(s == "ready" for s in _states(client).values()) < 5:
+                assert time.monotonic() < deadline, "ingestion did not start"
+                time.sleep(0.05)
+            server.kill()
+    finally:
+        server.stop()
+
+    at_kill = ChromaStore.persistent(data_dir / "chroma")
+    states_at_kill = [info.state for info in at_kill.list_documents("default")]
+    del at_kill
+    assert len(states_at_kill) == DOCUMENTS
+    assert 5 <= states_at_kill.count("ready") < DOCUMENTS, "the kill must land while documents are in progress"
+
+    restarted = ServerProcess(data_dir, log_path)
+    restarted.start()
+    try:
+        with httpx.Client(base_url=restarted.url, timeout=30) as client:
+            deadline = time.monotonic() + 300
+            while any(s not in ("ready", "failed") for s in _states(client).values()):
+                # questions keep working while the rest is resumed
+                answer = client.post("/ask", json={"question": "What was the zorblax count in district 3?"})
+                assert answer.status_code == 200
+                assert time.monotonic() < deadline, "resumed ingestion did not finish"
+                time.sleep(0.5)
+            assert set(_states(client).values()) == {"ready"}  # every upload was spooled, so all resume
+            answer = client.post("/ask", json={"question": "What was the zorblax count in district 49?"}).json()
+            assert "2813" in answer["answer"], answer
+    finally:
+        restarted.stop()
+
+    store = ChromaStore.persistent(data_dir / "chroma")
+    assert store.integrity_problems("default") == []
+    assert len(store.list_documents("default")) == DOCUMENTS
+    spooled = [p for p in (data_dir / "uploads" / "default").iterdir() if not p.suffix]
+    assert spooled == [], "spooled uploads are removed once ready"
+    logs = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+    assert any("resuming ingestion" in entry["message"] for entry in logs)
+    requests = [entry for entry in logs if entry.get("route") == "/documents" and entry.get("method") == "POST"]
+    assert requests and all(len(entry["request_id"]) == 32 and entry["status"] == 202 for entry in requests)
