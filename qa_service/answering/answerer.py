@@ -15,7 +15,7 @@ from qa_service.answering.question import QuestionAnalysis, analyze_question
 from qa_service.answering.refusal import TOPIC_SHARE, refusal_reason
 from qa_service.answering.verify import verify_answer
 from qa_service.domain import Chunk, Evidence
-from qa_service.errors import LLMUnavailableError
+from qa_service.errors import InvalidInputError, LLMUnavailableError
 from qa_service.llm import LLM
 from qa_service.retrieval import Retriever
 from qa_service.settings import AnswerMode
@@ -121,7 +121,12 @@ class Answerer:
         return Answer(question.text, text, False, "extractive", chosen)
 
     def _generative(self, question: QuestionAnalysis, evidence: list[Evidence], *, fallback: bool) -> Answer:
-        assert self._llm is not None, "generative mode needs an LLM"
+        if self._llm is None:  # not transient, so not a 503: this deployment has no LLM at all
+            raise InvalidInputError(
+                "generative mode needs an LLM and none is configured (QA_LLM__BACKEND=none); "
+                "use mode extractive or auto",
+                code="mode_unavailable",
+            )
         passages = evidence[:EVIDENCE_FOR_LLM]
         numbered = "\n".join(
             f'<evidence id="{i}">{escape_delimiters(e.text)}</evidence>' for i, e in enumerate(passages, 1)

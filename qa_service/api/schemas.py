@@ -109,6 +109,7 @@ class CollectionPublic(BaseModel):
 
 
 _ERROR_TEXT = {
+    400: "Malformed request body (broken multipart, bytes that are not UTF-8)",
     401: "No API key, or an unknown one",
     403: "The key lacks the role or the collection",
     404: "Unknown document or collection",
@@ -121,8 +122,14 @@ _ERROR_TEXT = {
 }
 
 
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the errors a route can answer, all with the one error body."""
+def error_responses(*statuses: int, plain_route: bool = False) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the errors a route can answer, all with the one JSON error body.
+
+    ``plain_route``: the route's own responses are not JSON; FastAPI would then document its errors
+    under the route's media type, so they are spelled out as application/json."""
+    if plain_route:
+        json_error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+        return {status: {"description": _ERROR_TEXT[status], "content": json_error} for status in statuses}
     return {status: {"model": ErrorResponse, "description": _ERROR_TEXT[status]} for status in statuses}
 
 

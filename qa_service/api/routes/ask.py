@@ -24,7 +24,7 @@ router = APIRouter(tags=["ask"])
     "/ask",
     response_model=AskResponse,
     responses={
-        **error_responses(*COMMON_ERRORS, 404, 413),
+        **error_responses(*COMMON_ERRORS, 400, 404, 413),
         200: {"content": {"text/event-stream": {}}, "description": "JSON, or SSE events when stream=true"},
     },
 )

@@ -35,7 +35,7 @@ DocumentPath = Annotated[str, PathParam(description="Document id (from the uploa
     "/documents",
     status_code=202,
     response_model=UploadResponse,
-    responses=error_responses(*COMMON_ERRORS, 413, 415),
+    responses=error_responses(*COMMON_ERRORS, 400, 413, 415),
 )
 async def upload_documents(
     services: ServicesDep,
@@ -100,7 +100,7 @@ def get_document(
 @router.get(
     "/documents/{document_id}/text",
     response_class=PlainTextResponse,
-    responses={200: {"content": {"text/plain": {}}}, **error_responses(*COMMON_ERRORS, 404, 409)},
+    responses={200: {"content": {"text/plain": {}}}, **error_responses(*COMMON_ERRORS, 404, 409, plain_route=True)},
 )
 def document_text(
     document_id: DocumentPath, services: ServicesDep, principal: ReaderDep, collection: CollectionQuery = None

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from qa_service.api.deps import ReaderDep, ServicesDep
+from qa_service.api.schemas import COMMON_ERRORS, error_responses
 from qa_service.services import Services
 
 router = APIRouter(tags=["health"])
@@ -34,7 +35,10 @@ def readyz(request: Request) -> JSONResponse:
 @router.get(
     "/metrics",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+    responses={
+        200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},
+        **error_responses(*COMMON_ERRORS, plain_route=True),
+    },
 )
 def metrics(services: ServicesDep, _: ReaderDep) -> Response:
     """Prometheus metrics: requests and latencies per route, /ask stage latencies, document states, queues."""
