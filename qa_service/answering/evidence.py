@@ -11,6 +11,7 @@ from collections.abc import Callable
 from qa_service.answering.question import QuestionAnalysis, holds_answer_type
 from qa_service.domain import Chunk, Document, Evidence, ScoredChunk
 from qa_service.embeddings import Embedder
+from qa_service.errors import NotFoundError
 from qa_service.ingest.sentences import split_sentences
 from qa_service.text import mentions, stem, stem_terms, words
 
@@ -136,7 +137,10 @@ class EvidenceRanker:
         out: list[tuple[Document, str, int, int, str]] = []
         for scored in chunks:
             chunk = scored.chunk
-            doc, spans = self._documents.get(collection, chunk.document_id)
+            try:
+                doc, spans = self._documents.get(collection, chunk.document_id)
+            except NotFoundError:  # deleted between retrieval and now: its chunks are no longer evidence
+                continue
             for start, end in spans:
                 if start < chunk.end and end > chunk.start and (doc.id, start) not in seen:
                     seen.add((doc.id, start))
