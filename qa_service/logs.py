@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+from typing import TextIO
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -14,9 +15,9 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
-def configure_logging(fmt: str = "json", level: int = logging.INFO) -> None:
-    """Route every logger (ours, uvicorn's) through one handler with the request id attached."""
-    handler = logging.StreamHandler()
+def configure_logging(fmt: str = "json", level: int = logging.INFO, stream: TextIO | None = None) -> None:
+    """Route every logger (ours, uvicorn's) through one handler (stderr by default) with the request id."""
+    handler = logging.StreamHandler(stream)
     handler.addFilter(_RequestIdFilter())
     if fmt == "json":
         from pythonjsonlogger.json import JsonFormatter
