@@ -13,7 +13,7 @@ LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 EVAL_DATA_DIR ?= .data/eval
 PYTHON_DOCS := /usr/share/doc/python3-doc/html
 
-.PHONY: setup run test lint unit eval system-deps bench clean
+.PHONY: setup run test lint unit eval system-deps bench bench-load clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,16 @@ system-deps:
 
 bench: setup
 	$(BIN)/python -m benchmarks.core
+
+# 16 clients for 60 s while documents are uploaded and deleted, after 1-client and no-write baselines,
+# against a fresh server on a loopback port (about 4 minutes).
+bench-load: setup
+	rm -rf .data/bench-load && mkdir -p .data/bench-load
+	QA_DATA_DIR=.data/bench-load QA_LLM__BACKEND=none QA_LIMITS__REQUESTS_PER_MINUTE=0 QA_LOG_FORMAT=text \
+	  $(BIN)/qa-service serve --port 8765 > .data/bench-load/server.log 2>&1 & echo $$! > .data/bench-load/pid; \
+	  until curl -sf http://127.0.0.1:8765/readyz >/dev/null; do sleep 0.5; done; \
+	  $(BIN)/python -m benchmarks.load --url http://127.0.0.1:8765 --baselines; status=$$?; \
+	  kill $$(cat .data/bench-load/pid); exit $$status
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

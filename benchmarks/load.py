@@ -115,8 +115,10 @@ async def run_load(
     clients: int = 16,
     seconds: float = 60.0,
     headers: dict[str, str] | None = None,
+    writer: bool = True,
 ) -> LoadReport:
-    """``clients`` askers and one writer, for ``seconds``; ``owned`` grows with the writer's uploads."""
+    """``clients`` askers and (unless ``writer`` is False) one writer, for ``seconds``; ``owned`` grows with
+    the writer's uploads."""
     report = LoadReport(clients=clients, seconds=seconds)
     stop_at = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=clients + 2)
@@ -139,7 +141,7 @@ async def run_load(
                     if cited & owned[other] or not cited <= owned[collection]:
                         report.wrong_collection += 1
 
-        async def writer() -> None:
+        async def upload_and_delete() -> None:
             i = 1000
             while time.monotonic() < stop_at:
                 name, data = beta_document(i)
@@ -157,7 +159,8 @@ async def run_load(
                     report.deletes += deleted.status_code == 204
                 i += 1
 
-        await asyncio.gather(writer(), *(asker(n) for n in range(clients)))
+        tasks = [asker(n) for n in range(clients)]
+        await asyncio.gather(*tasks, *([upload_and_delete()] if writer else []))
     return report
 
 
@@ -167,12 +170,21 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--key", default=None, help="a writer API key, when the server has keys")
+    parser.add_argument(
+        "--baselines", action="store_true", help="also run 1 client and N clients without the writer, for ratios"
+    )
     args = parser.parse_args()
     headers = {"Authorization": f"Bearer {args.key}"} if args.key else {}
     with httpx.Client(base_url=args.url, timeout=60, headers=headers) as client:
         owned = prepare(client)
-    report = asyncio.run(run_load(args.url, owned, clients=args.clients, seconds=args.seconds, headers=headers))
-    print(json.dumps(report.summary(), indent=2))
+    runs = [("load", args.clients, True)]
+    if args.baselines:
+        runs = [("1 client, no writes", 1, False), (f"{args.clients} clients, no writes", args.clients, False), *runs]
+    for label, clients, writer in runs:
+        report = asyncio.run(
+            run_load(args.url, owned, clients=clients, seconds=args.seconds, headers=headers, writer=writer)
+        )
+        print(json.dumps({"run": label, **report.summary()}))
 
 
 if __name__ == "__main__":

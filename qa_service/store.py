@@ -182,7 +182,9 @@ class ChromaStore:
         ready = self.ready_document_ids(name)
         found = self._chunks(name, create=True).get(include=["metadatas"])
         orphans = [
-            cid for cid, meta in zip(found["ids"], found["metadatas"], strict=True) if meta["document_id"] not in ready
+            cid
+            for cid, meta in zip(found["ids"], found["metadatas"], strict=True)
+            if not meta or meta["document_id"] not in ready
         ]
         batch = max(1, int(self._client.get_max_batch_size()))
         for i in range(0, len(orphans), batch):
@@ -196,6 +198,8 @@ class ChromaStore:
         problems = []
         counts: dict[str, int] = {}
         for meta in self._chunks(name, create=True).get(include=["metadatas"])["metadatas"]:
+            if not meta:
+                continue
             counts[str(meta["document_id"])] = counts.get(str(meta["document_id"]), 0) + 1
         infos = {info.id: info for info in self.list_documents(name)}
         for doc_id, count in counts.items():
@@ -271,6 +275,7 @@ class ChromaStore:
         chunks = (
             _chunk(cid, text, meta)
             for cid, text, meta in zip(found["ids"], found["documents"], found["metadatas"], strict=True)
+            if meta and text is not None
         )
         return [c for c in chunks if c.document_id in ready]
 
@@ -284,7 +289,8 @@ class ChromaStore:
             query_embeddings=[vector.tolist()], n_results=n, include=["documents", "metadatas", "distances"]
         )
         hits = zip(found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0], strict=True)
-        results = [(_chunk(cid, text, meta), 1.0 - float(dist)) for cid, text, meta, dist in hits]
+        # A chunk deleted while the query ran can come back without its metadata: it is gone, skip it.
+        results = [(_chunk(cid, text, meta), 1.0 - float(dist)) for cid, text, meta, dist in hits if meta and text]
         return [(chunk, sim) for chunk, sim in results if chunk.document_id in ready]
 
     def chunk_count(self, name: str) -> int:

@@ -203,3 +203,16 @@ def test_phone_width_and_documents_panel(browser: Any, server_url: str) -> None:
 def test_page_assets_are_local(server_url: str) -> None:
     html = Path(__file__).resolve().parent.parent.joinpath("qa_service/web/index.html").read_text(encoding="utf-8")
     assert "http://" not in html and "https://" not in html
+
+
+def test_upload_from_the_page_shows_progress_until_ready(page: Any, tmp_path: Path) -> None:
+    upload = tmp_path / "quentaro-guild.txt"
+    upload.write_text("The Quentaro guild of lamp makers was founded by Mara Velt in 1812.\n", encoding="utf-8")
+    page.click("#docs-toggle")
+    page.set_input_files("#upload-file", str(upload))
+    page.locator("#upload-form button[type=submit]").click()
+    page.wait_for_function("document.querySelector('#upload-status').textContent.startsWith('Uploaded')")
+    ready = page.locator("#docs-list li[data-state=ready]", has_text="Quentaro guild")
+    ready.wait_for(timeout=60_000)  # the list refreshes itself while the document is ingested
+    answer = _ask(page, "Who founded the Quentaro guild?")
+    assert "Mara Velt" in answer.locator(".text").inner_text()

@@ -271,9 +271,13 @@ function elided(text) {
   return span;
 }
 
+let docsRefresh = null;
+
+// Lists the documents; while some are still being ingested, refreshes every second to show their progress.
 async function loadDocuments() {
   const list = $("docs-list");
-  list.replaceChildren(document.createTextNode("Loading…"));
+  clearTimeout(docsRefresh);
+  if (!list.childElementCount) list.replaceChildren(document.createTextNode("Loading…"));
   try {
     const response = await fetch("/documents?limit=1000", { headers: authHeaders() });
     if (response.status === 404) {
@@ -286,10 +290,14 @@ async function loadDocuments() {
     if (!documents.length) list.appendChild(document.createTextNode("No documents yet."));
     for (const doc of documents) {
       const item = document.createElement("li");
-      item.textContent = `${doc.title || doc.source} — ${doc.chunk_count} chunks${doc.state === "ready" ? "" : ` (${doc.state})`}`;
+      const state = doc.state === "ready" ? "" : doc.state === "failed" ? ` (failed: ${doc.error})` : ` (${doc.state}…)`;
+      item.textContent = `${doc.title || doc.source} — ${doc.chunk_count} chunks${state}`;
       item.title = doc.source;
+      item.dataset.state = doc.state;
       list.appendChild(item);
     }
+    const inProgress = documents.some((doc) => doc.state !== "ready" && doc.state !== "failed");
+    if (inProgress && !$("docs-panel").hidden) docsRefresh = setTimeout(loadDocuments, 1000);
   } catch (error) {
     list.replaceChildren(document.createTextNode("Could not list the documents: " + error.message));
   }
