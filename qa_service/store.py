@@ -64,6 +64,8 @@ class DocumentInfo:
     size: int
     error: str | None = None
     updated_at: float = 0.0
+    owner: str = ""  # the process ingesting it, while in progress
+    embedded_chunks: int = 0
 
 
 class ChromaStore:
@@ -157,20 +159,30 @@ class ChromaStore:
         except NotFoundError:
             return None
 
-    def register_document(self, name: str, document_id: str, *, source: str, size: int, dimension: int) -> None:
-        """Record a document as ``received`` before any work on it, so its progress can be followed."""
+    def register_document(
+        self, name: str, document_id: str, *, source: str, size: int, dimension: int, owner: str = ""
+    ) -> None:
+        """Record a document as ``received`` before any work on it, so its progress can be followed.
+        ``owner`` names the process that will ingest it (crash recovery takes over only dead owners' work)."""
+        meta = {"source": source, "title": "", "size": size, "chunk_count": 0, "owner": owner, **_stamp(RECEIVED)}
         self._docs(name, create=True).upsert(
-            ids=[document_id],
-            documents=[""],
-            embeddings=[_placeholder(dimension)],
-            metadatas=[{"source": source, "title": "", "size": size, "chunk_count": 0, **_stamp(RECEIVED)}],
+            ids=[document_id], documents=[""], embeddings=[_placeholder(dimension)], metadatas=[meta]
         )
 
-    def set_state(self, name: str, document_id: str, state: DocumentState, *, error: str = "") -> None:
+    def set_state(
+        self, name: str, document_id: str, state: DocumentState, *, error: str = "", owner: str | None = None
+    ) -> None:
         """Move a document along its life; ``failed`` removes whatever chunks it had (nothing half-done)."""
         if state == FAILED:
             self._chunks(name, create=True).delete(where={"document_id": document_id})
-        self._docs(name).update(ids=[document_id], metadatas=[{**_stamp(state), "error": error}])
+        meta: dict[str, str | float] = {**_stamp(state), "error": error}
+        if owner is not None:
+            meta["owner"] = owner
+        self._docs(name).update(ids=[document_id], metadatas=[meta])
+
+    def set_progress(self, name: str, document_id: str, *, embedded: int, chunks: int) -> None:
+        """How far embedding a document has got (shown while it is ``chunked``)."""
+        self._docs(name).update(ids=[document_id], metadatas=[{"embedded_chunks": embedded, "chunk_count": chunks}])
 
     def unfinished_documents(self, name: str) -> list[DocumentInfo]:
         """Documents whose ingestion stopped before ``ready`` or ``failed`` (a crash, a kill)."""
@@ -178,13 +190,14 @@ class ChromaStore:
         return [_info(i, m) for i, m in zip(found["ids"], found["metadatas"], strict=True)]
 
     def remove_orphan_chunks(self, name: str) -> int:
-        """Delete chunks whose document is not ``ready`` (left by a crash mid-write); returns how many."""
-        ready = self.ready_document_ids(name)
+        """Delete chunks whose document record is gone or failed (left by a crash mid-write); returns how many.
+        Chunks of documents still in progress are left to whoever finishes or fails them."""
+        records = {info.id: info.state for info in self.list_documents(name)}
         found = self._chunks(name, create=True).get(include=["metadatas"])
         orphans = [
             cid
             for cid, meta in zip(found["ids"], found["metadatas"], strict=True)
-            if not meta or meta["document_id"] not in ready
+            if not meta or records.get(str(meta["document_id"]), FAILED) == FAILED
         ]
         batch = max(1, int(self._client.get_max_batch_size()))
         for i in range(0, len(orphans), batch):
@@ -318,6 +331,7 @@ def _record(item: StoredDocument, fingerprint: str) -> dict[str, str | int]:
         "size": len(document.text),
         "fingerprint": fingerprint,
         "error": "",
+        "embedded_chunks": len(item.chunks),
     }
 
 
@@ -378,4 +392,6 @@ def _info(document_id: str, meta: dict[str, Any]) -> DocumentInfo:
         size=int(meta.get("size", 0)),
         error=str(meta.get("error") or "") or None,
         updated_at=float(meta.get("updated_at", 0.0)),
+        owner=str(meta.get("owner") or ""),
+        embedded_chunks=int(meta.get("embedded_chunks", 0)),
     )

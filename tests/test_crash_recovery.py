@@ -4,6 +4,7 @@ its chunks (resumed from its spooled upload) or failed; no orphan chunks; questi
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from qa_service.services import Services
 from qa_service.store import ChromaStore
 from tests.conftest import SEED_FILE
 from tests.servers import ServerProcess
@@ -90,3 +92,28 @@ def test_sigkill_mid_ingestion_then_restart(data_dir: Path, tmp_path: Path) -> N
     assert any("resuming ingestion" in entry["message"] for entry in logs)
     requests = [entry for entry in logs if entry.get("route") == "/documents" and entry.get("method") == "POST"]
     assert requests and all(len(entry["request_id"]) == 32 and entry["status"] == 202 for entry in requests)
+
+
+def test_recovery_takes_over_only_work_whose_process_is_gone(tmp_path: Path, fresh_services: Services) -> None:
+    """Several workers or replicas share one store: a starting process must not steal live work."""
+    store, jobs = fresh_services.store, fresh_services.jobs
+    node = jobs.owner.rpartition(":")[0]
+    sleeper = subprocess.Popen(["sleep", "60"])
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    owners = {
+        "live": f"{node}:{sleeper.pid}",  # another uvicorn worker on this node, still ingesting
+        "dead": f"{node}:{dead.pid}",  # killed mid-ingestion
+        "remote": f"othernode:{sleeper.pid}",  # another replica: its own restart recovers it
+    }
+    try:
+        for label, owner in owners.items():
+            store.register_document("default", label, source=f"{label}.txt", size=10, dimension=384, owner=owner)
+        taken = jobs.recover()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert [info.id for info in taken] == ["dead"]
+    states = {info.id: (info.state, info.error) for info in store.list_documents("default")}
+    assert states["dead"] == ("failed", "interrupted; upload it again")  # no spooled bytes, no text: failed
+    assert states["live"][0] == "received" and states["remote"][0] == "received"

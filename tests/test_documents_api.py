@@ -3,6 +3,7 @@ states, paging, idempotency, replace, delete (vectors and BM25), re-index, colle
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -146,3 +147,23 @@ def test_a_file_that_fails_to_parse_is_failed_with_its_reason_and_leaves_nothing
     store = _services(secured).store
     assert store.integrity_problems("default") == []
     assert all(c.document_id != accepted[0]["id"] for c in store.all_chunks("default"))
+
+
+def test_a_large_upload_reports_embedding_progress(secured: TestClient) -> None:
+    paragraphs = [
+        f"Paragraph {i}. The zorblax index of ward {i} rose to {i * 3} points in the spring. " * 6 for i in range(700)
+    ]
+    accepted = _upload(secured, ("large.txt", "\n\n".join(paragraphs).encode()))
+    store = _services(secured).store
+    partial = []
+    for _ in range(100_000):  # polled through the store: HTTP polling this fast would meet the rate limit
+        info = store.document_info("default", str(accepted[0]["id"]))
+        if info.state == "chunked" and 0 < info.embedded_chunks < info.chunk_count:
+            partial.append(info.embedded_chunks)
+        if info.state in ("ready", "failed"):
+            break
+        time.sleep(0.01)
+    record = secured.get(str(accepted[0]["status_url"]), headers=R).json()
+    assert record["state"] == "ready" and record["chunk_count"] > 512
+    assert record["embedded_chunks"] == record["chunk_count"]
+    assert partial and partial == sorted(partial)  # seen part-way, and only ever growing

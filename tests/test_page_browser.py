@@ -211,7 +211,7 @@ def test_upload_from_the_page_shows_progress_until_ready(page: Any, tmp_path: Pa
     page.click("#docs-toggle")
     page.set_input_files("#upload-file", str(upload))
     page.locator("#upload-form button[type=submit]").click()
-    page.wait_for_function("document.querySelector('#upload-status').textContent.startsWith('Uploaded')")
+    page.locator("#upload-status", has_text="Uploaded").wait_for()  # (the page's CSP forbids eval'd waits)
     ready = page.locator("#docs-list li[data-state=ready]", has_text="Quentaro guild")
     ready.wait_for(timeout=60_000)  # the list refreshes itself while the document is ingested
     answer = _ask(page, "Who founded the Quentaro guild?")

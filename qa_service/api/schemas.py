@@ -74,6 +74,7 @@ class DocumentPublic(BaseModel):
         description="received -> parsed -> chunked -> embedded -> ready, or failed; only ready ones are searched."
     )
     chunk_count: int
+    embedded_chunks: int = Field(description="Chunks embedded so far: progress while the state is chunked.")
     size: int = Field(description="Bytes uploaded while in progress; characters of cleaned text once parsed.")
     error: str | None = Field(default=None, description="Why ingestion failed.")
     updated_at: float = Field(description="Unix time of the last state change.")

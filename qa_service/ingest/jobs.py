@@ -9,9 +9,14 @@ start removes the partial chunks and queues the document again from its spooled 
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import queue
 import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +53,8 @@ class IngestionQueue:
         self._threads: list[threading.Thread] = []
         self._cancelled: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
+        self._node = _node_id(spool_dir)
+        self.owner = f"{self._node}:{os.getpid()}"
 
     @property
     def depth(self) -> int:
@@ -80,7 +87,9 @@ class IngestionQueue:
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(data)
         tmp.replace(path)  # atomic: a spooled file is always complete
-        self._store.register_document(collection, document_id, source=source, size=len(data), dimension=self._dimension)
+        self._store.register_document(
+            collection, document_id, source=source, size=len(data), dimension=self._dimension, owner=self.owner
+        )
         with self._lock:
             self._cancelled.discard((collection, document_id))
         self._queue.put((collection, document_id, source))
@@ -95,7 +104,7 @@ class IngestionQueue:
             raise NotFoundError(
                 f"document {document_id!r} failed and its upload is gone; upload it again", code="upload_missing"
             )
-        self._store.set_state(collection, document_id, RECEIVED)
+        self._store.set_state(collection, document_id, RECEIVED, owner=self.owner)
         self._queue.put((collection, document_id, info.source))
         return Submission(document_id, info.source, RECEIVED, queued=True)
 
@@ -108,21 +117,44 @@ class IngestionQueue:
         self._drop_spool(collection, document_id)
 
     def recover(self) -> list[DocumentInfo]:
-        """After a crash: drop partial chunks, requeue unfinished documents (or fail them). Returns them."""
+        """After a crash: take over unfinished documents whose ingesting process is gone (requeue them, or
+        fail them when they cannot be processed again) and drop chunks left by failed or deleted ones.
+        Documents of a live process (another uvicorn worker, another replica) are left alone. Returns
+        the documents taken over."""
         recovered = []
-        for collection in self._store.collection_names():
-            removed = self._store.remove_orphan_chunks(collection)
-            if removed:
-                log.warning("removed %d orphan chunks from %r", removed, collection)
-            for info in self._store.unfinished_documents(collection):
-                recovered.append(info)
-                if self._can_process(collection, info.id):
-                    self._store.set_state(collection, info.id, RECEIVED)
-                    self._queue.put((collection, info.id, info.source))
-                    log.warning("resuming ingestion of %s (%s) in %r", info.source, info.id, collection)
-                else:
-                    self._store.set_state(collection, info.id, FAILED, error="interrupted; upload the file again")
+        with _exclusive(self._spool / ".recover.lock"):  # workers starting together must not both take over
+            for collection in self._store.collection_names():
+                for info in self._store.unfinished_documents(collection):
+                    if not self._owner_is_gone(info.owner):
+                        continue
+                    recovered.append(info)
+                    if self._can_process(collection, info.id):
+                        self._store.set_state(collection, info.id, RECEIVED, owner=self.owner)
+                        self._queue.put((collection, info.id, info.source))
+                        log.warning("resuming ingestion of %s (%s) in %r", info.source, info.id, collection)
+                    else:
+                        self._store.set_state(collection, info.id, FAILED, error="interrupted; upload it again")
+                removed = self._store.remove_orphan_chunks(collection)
+                if removed:
+                    log.warning("removed %d orphan chunks from %r", removed, collection)
         return recovered
+
+    def _owner_is_gone(self, owner: str) -> bool:
+        """True for this node's dead processes (and unowned records); False for live ones and other nodes."""
+        if not owner:
+            return True
+        node, _, pid = owner.rpartition(":")
+        if node != self._node or not pid.isdigit():
+            return False  # another replica's upload: its spool is on its disk, its restart recovers it
+        if int(pid) == os.getpid():
+            return True
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
 
     def _can_process(self, collection: str, document_id: str) -> bool:
         """Its upload is still spooled, or its cleaned text is stored (so it can be chunked again)."""
@@ -154,6 +186,9 @@ class IngestionQueue:
                 source,
                 collection=collection,
                 on_state=lambda state: self._store.set_state(collection, document_id, state),
+                on_embedded=lambda done, total: self._store.set_progress(
+                    collection, document_id, embedded=done, chunks=total
+                ),
             )
         else:  # a re-index of a document whose bytes were not kept: its stored text is the source
             result = self._ingestor.reindex_document(collection, document_id)
@@ -183,3 +218,30 @@ class IngestionQueue:
     def wait_idle(self) -> None:
         """Block until every queued document is processed (tests, the CLI)."""
         self._queue.join()
+
+
+def _node_id(spool: Path) -> str:
+    """A stable id for this data directory (one node): the spool and the records it owns belong together."""
+    spool.mkdir(parents=True, exist_ok=True)
+    path = spool / ".node-id"
+    if not path.exists():
+        tmp = spool / f".node-id.{os.getpid()}.tmp"
+        tmp.write_text(uuid.uuid4().hex[:12], encoding="utf-8")
+        try:
+            os.link(tmp, path)  # atomic, and the first process to get there wins
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text(encoding="utf-8").strip()
+
+
+@contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
 from qa_service.domain import Chunk, Document
 from qa_service.embeddings import Embedder
 from qa_service.errors import QAError, UnsupportedDocumentError
@@ -99,14 +101,21 @@ class Ingestor:
         self.fingerprint = f"v{INDEX_VERSION}:{chunk_size}:{chunk_overlap}:{embedder.name}"
 
     def ingest_bytes(
-        self, data: bytes, source: str, *, collection: str, on_state: Callable[[DocumentState], None] | None = None
+        self,
+        data: bytes,
+        source: str,
+        *,
+        collection: str,
+        on_state: Callable[[DocumentState], None] | None = None,
+        on_embedded: Callable[[int, int], None] | None = None,
     ) -> IngestResult:
         """Ingest one file's content; an existing document from the same source is replaced.
-        ``on_state`` hears each stage reached (parsed, chunked; the store records embedded and ready)."""
+        ``on_state`` hears each stage reached (parsed, chunked; the store records embedded and ready);
+        ``on_embedded(done, total)`` hears embedding progress in chunks."""
         planned = self._plan(data, source, collection, on_state=on_state)
         if isinstance(planned, IngestResult):
             return planned
-        return self._write([planned], collection)[0]
+        return self._write([planned], collection, on_embedded)[0]
 
     def reindex_document(self, collection: str, document_id: str) -> IngestResult:
         """Chunk and embed a stored document's text again, with the current settings."""
@@ -168,8 +177,18 @@ class Ingestor:
             on_state(CHUNKED)
         return _Planned(document, chunks, list(previous))
 
-    def _write(self, planned: list[_Planned], collection: str) -> list[IngestResult]:
-        vectors = self._embedder.embed_texts([c.search_text for p in planned for c in p.chunks])
+    def _write(
+        self, planned: list[_Planned], collection: str, on_embedded: Callable[[int, int], None] | None = None
+    ) -> list[IngestResult]:
+        texts = [c.search_text for p in planned for c in p.chunks]
+        if on_embedded is None:
+            vectors = self._embedder.embed_texts(texts)
+        else:  # a large document reports how far embedding got, a group at a time
+            parts = []
+            for i in range(0, len(texts), EMBED_GROUP):
+                parts.append(self._embedder.embed_texts(texts[i : i + EMBED_GROUP]))
+                on_embedded(min(i + EMBED_GROUP, len(texts)), len(texts))
+            vectors = np.vstack(parts) if parts else self._embedder.embed_texts([])
         items = []
         offset = 0
         for item in planned:

@@ -290,7 +290,8 @@ async function loadDocuments() {
     if (!documents.length) list.appendChild(document.createTextNode("No documents yet."));
     for (const doc of documents) {
       const item = document.createElement("li");
-      const state = doc.state === "ready" ? "" : doc.state === "failed" ? ` (failed: ${doc.error})` : ` (${doc.state}…)`;
+      let state = doc.state === "ready" ? "" : doc.state === "failed" ? ` (failed: ${doc.error})` : ` (${doc.state}…)`;
+      if (doc.state === "chunked" && doc.chunk_count) state = ` (embedding ${doc.embedded_chunks}/${doc.chunk_count}…)`;
       item.textContent = `${doc.title || doc.source} — ${doc.chunk_count} chunks${state}`;
       item.title = doc.source;
       item.dataset.state = doc.state;
