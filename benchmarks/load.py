@@ -20,22 +20,26 @@ from pathlib import Path
 
 import httpx
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
 COLLECTIONS = ("load-alpha", "load-beta")
-QUESTIONS = {
-    "load-alpha": [
-        "How many Druze civilians were killed in Sweida?",
-        "Who is Alexander Lavrentyev?",
-        "How far did Iranian units pull back from the border?",
-        "What did Hezbollah say about its forces?",
-    ],
-    "load-beta": [
-        "What was the zorblax count in district 4?",
-        "When is the zorblax festival held?",
-        "How many visitors does the festival draw?",
-        "Who founded the Quentaro guild?",
-    ],
-}
+
+
+def questions(collection: str) -> list[str]:
+    """Distinct questions, so caches do not turn the load test into a cache benchmark: the 158 seed eval
+    questions for alpha; 400 generated ones for beta (four kinds over 100 districts)."""
+    if collection == "load-alpha":
+        lines = []
+        for name in ("seed.jsonl", "seed_holdout.jsonl"):
+            lines += (ROOT / "evals" / "datasets" / name).read_text(encoding="utf-8").splitlines()
+        return [json.loads(line)["question"] for line in lines if line.strip()]
+    kinds = (
+        "What was the zorblax count in district {i}?",
+        "How many visitors did the festival draw according to the district {i} bulletin?",
+        "When was the Quentaro guild founded, according to the bulletin of district {i}?",
+        "Who founded the Quentaro guild, says district {i}'s bulletin?",
+    )
+    return [kind.format(i=i) for i in range(100) for kind in kinds]
 
 
 def beta_document(i: int) -> tuple[str, bytes]:
@@ -124,11 +128,13 @@ async def run_load(
     limits = httpx.Limits(max_connections=clients + 2)
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits, headers=headers or {}) as client:
 
+        pool = {name: questions(name) for name in COLLECTIONS}
+
         async def asker(n: int) -> None:
-            i = n
+            i = n * 7  # clients start at different places in the pools
             while time.monotonic() < stop_at:
                 collection = COLLECTIONS[i % 2]
-                question = QUESTIONS[collection][(i // 2) % len(QUESTIONS[collection])]
+                question = pool[collection][(i // 2) % len(pool[collection])]
                 i += 1
                 started = time.perf_counter()
                 response = await client.post("/ask", json={"question": question, "collection": collection})
