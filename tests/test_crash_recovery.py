@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,6 +65,7 @@ def test_sigkill_mid_ingestion_then_restart(data_dir: Path, tmp_path: Path) -> N
     states_at_kill = [info.state for info in at_kill.list_documents("default")]
     del at_kill
     assert len(states_at_kill) == DOCUMENTS
+    print("states at SIGKILL:", dict(Counter(states_at_kill)))
     assert 5 <= states_at_kill.count("ready") < DOCUMENTS, "the kill must land while documents are in progress"
 
     restarted = ServerProcess(data_dir, log_path)
