@@ -8,6 +8,7 @@ all of its chunks, so a question never sees half of a document.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from qa_service.domain import Chunk, Document
+from qa_service.domain import Chunk, Claim, Document
 from qa_service.embeddings import Vectors
 from qa_service.errors import NotFoundError
 
@@ -102,6 +103,7 @@ class ChromaStore:
             text=found["documents"][0],
             media_type=str(meta.get("media_type", "text/plain")),
             page_starts=tuple(json.loads(str(meta.get("page_starts", "[]")))),
+            claims=tuple(Claim(**c) for c in json.loads(str(meta.get("claims", "[]")))),
         )
 
     def list_documents(self, name: str) -> list[DocumentInfo]:
@@ -214,6 +216,7 @@ def _record(item: StoredDocument, fingerprint: str) -> dict[str, str | int]:
         "chunk_count": len(item.chunks),
         "size": len(document.text),
         "fingerprint": fingerprint,
+        "claims": json.dumps([dataclasses.asdict(c) for c in document.claims], ensure_ascii=False),
     }
 
 

@@ -11,13 +11,14 @@ from typing import Literal
 from qa_service.domain import Chunk, Document
 from qa_service.embeddings import Embedder
 from qa_service.errors import QAError, UnsupportedDocumentError
+from qa_service.ingest.attribution import find_claims
 from qa_service.ingest.chunking import chunk_document
 from qa_service.ingest.cleaning import clean_sections
 from qa_service.ingest.loaders import SUPPORTED_SUFFIXES, load_bytes
 from qa_service.store import ChromaStore, StoredDocument
 
 Outcome = Literal["added", "unchanged", "reindexed", "replaced", "failed"]
-INDEX_VERSION = 2  # bump when loading, cleaning or chunking changes what gets indexed
+INDEX_VERSION = 3  # bump when loading, cleaning or chunking changes what gets indexed
 EMBED_GROUP = 256  # chunks of consecutive documents embedded together
 
 
@@ -60,6 +61,7 @@ def prepare_document(data: bytes, source: str) -> Document:
         text=text,
         media_type=loaded.media_type,
         page_starts=page_starts if loaded.media_type == "application/pdf" else (),
+        claims=tuple(find_claims(text)),
     )
 
 
