@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qa_service.answering.answerer import Answerer
+from qa_service.answering.claims import ClaimLookup
 from qa_service.answering.evidence import DocumentCache, EvidenceRanker
 from qa_service.answering.prompts import PromptTemplate
 from qa_service.embeddings import Embedder, SentenceTransformerEmbedder
@@ -39,7 +40,8 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
         alpha=settings.retrieval.alpha,
         rrf_k=settings.retrieval.rrf_k,
     )
-    ranker = EvidenceRanker(embedder=embedder, documents=DocumentCache(store.get_document))
+    documents = DocumentCache(store.get_document)
+    ranker = EvidenceRanker(embedder=embedder, documents=documents)
     answerer = Answerer(
         retriever=retriever,
         ranker=ranker,
@@ -47,6 +49,7 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
         system_prompt=PromptTemplate(settings.prompts_dir / "answer_system.txt"),
         user_prompt=PromptTemplate(settings.prompts_dir / "answer_user.txt"),
         max_tokens=settings.llm.max_tokens,
+        claims=ClaimLookup(documents=documents, chunk_at=store.chunk_at),
     )
     ingestor = Ingestor(
         store=store,

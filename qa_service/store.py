@@ -192,6 +192,14 @@ class ChromaStore:
         results = [(_chunk(cid, text, meta), 1.0 - float(dist)) for cid, text, meta, dist in hits]
         return [(chunk, sim) for chunk, sim in results if chunk.document_id in ready]
 
+    def chunk_at(self, name: str, document_id: str, offset: int) -> Chunk | None:
+        """The first chunk of a document that holds the character at ``offset``."""
+        where = {"$and": [{"document_id": document_id}, {"start": {"$lte": offset}}, {"end": {"$gt": offset}}]}
+        found = self._chunks(name).get(where=where, include=["documents", "metadatas"])
+        rows = zip(found["ids"], found["documents"], found["metadatas"], strict=True)
+        chunks = [_chunk(cid, text, meta) for cid, text, meta in rows]
+        return min(chunks, key=lambda c: c.index, default=None)
+
     def chunk_count(self, name: str) -> int:
         return int(self._chunks(name).count())
 

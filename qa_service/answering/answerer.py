@@ -7,12 +7,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from qa_service.answering.claims import ClaimLookup
+from qa_service.answering.conflicts import Conflict, find_conflicts
 from qa_service.answering.evidence import EvidenceRanker
-from qa_service.answering.extractive import extractive_answer, with_markers
+from qa_service.answering.extractive import extractive_answer, select_extractive_evidence
 from qa_service.answering.followup import Turn, rewrite_followup
 from qa_service.answering.prompts import PromptTemplate, escape_delimiters
 from qa_service.answering.question import QuestionAnalysis, analyze_question
 from qa_service.answering.refusal import TOPIC_SHARE, refusal_reason
+from qa_service.answering.synthesis import (
+    Part,
+    attribute_sentence,
+    compose_answer,
+    conflicts_parts,
+    is_synthesis_question,
+    render,
+    select_synthesis_evidence,
+)
 from qa_service.answering.verify import verify_answer
 from qa_service.domain import Chunk, Evidence
 from qa_service.errors import LLMUnavailableError
@@ -39,6 +50,7 @@ class Answer:
     fallback_reason: str | None = None
     llm_output: str | None = None
     rewritten_question: str | None = None
+    conflicts: list[Conflict] = field(default_factory=list)  # every side's evidence is in ``citations``
 
 
 class Answerer:
@@ -53,7 +65,9 @@ class Answerer:
         system_prompt: PromptTemplate,
         user_prompt: PromptTemplate,
         max_tokens: int = 96,
+        claims: ClaimLookup | None = None,
     ) -> None:
+        self._claims = claims
         self._retriever = retriever
         self._ranker = ranker
         self._llm = llm
@@ -70,6 +84,7 @@ class Answerer:
             system_prompt=self._system_prompt,
             user_prompt=self._user_prompt,
             max_tokens=self._max_tokens,
+            claims=self._claims,
         )
 
     def warm_up(self, chunks: list[Chunk], *, collection: str) -> int:
@@ -97,14 +112,20 @@ class Answerer:
         shares = self._retriever.prevalence(set(analysis.names), collection=collection)
         topic = frozenset(n for n, share in shares.items() if share >= TOPIC_SHARE)
         refusal = refusal_reason(analysis, evidence, topic_names=topic)
+        conflicts: list[Conflict] = []
+        if refusal is None:
+            anchors = select_extractive_evidence(analysis, evidence)
+            if is_synthesis_question(analysis):
+                anchors = select_synthesis_evidence(analysis, evidence, anchors)
+            conflicts = find_conflicts(analysis, anchors, self._claim_pool(analysis, evidence, collection))
         if refusal is not None:
             result = Answer(question, REFUSAL, True, "extractive", [], refusal_reason=refusal)
         elif mode == "extractive" or (mode == "auto" and self._llm is None):
-            result = self._extractive(analysis, evidence)
+            result = self._extractive(analysis, evidence, conflicts)
             if mode == "auto":
                 result.fallback_reason = "no LLM is configured"
         else:
-            result = self._generative(analysis, evidence, fallback=(mode == "auto"))
+            result = self._generative(analysis, evidence, conflicts, fallback=(mode == "auto"))
         timings["answer"] = _ms(t)
         timings["total"] = _ms(started)
         result.timings_ms = timings
@@ -112,11 +133,32 @@ class Answerer:
         result.rewritten_question = rewritten
         return result
 
-    def _extractive(self, question: QuestionAnalysis, evidence: list[Evidence]) -> Answer:
-        text, chosen = extractive_answer(question, evidence)
-        return Answer(question.text, text, False, "extractive", chosen)
+    def _claim_pool(self, question: QuestionAnalysis, evidence: list[Evidence], collection: str) -> list[Evidence]:
+        """The ranked evidence plus the stored claim sentences of the same documents that bear on the
+        question (a denial rarely shares the question's words, so retrieval alone misses it)."""
+        if self._claims is None or not evidence:
+            return evidence
+        wanted = self._claims.wanted(question, evidence, collection=collection)
+        chunks = self._claims.chunks_for(wanted, evidence, collection=collection)
+        if not chunks:
+            return evidence
+        keys = {(w.document.id, start) for w in wanted for start in w.starts}
+        extra = [
+            e for e in self._ranker.rank(question, chunks, collection=collection) if (e.document_id, e.start) in keys
+        ]
+        return evidence + extra
 
-    def _generative(self, question: QuestionAnalysis, evidence: list[Evidence], *, fallback: bool) -> Answer:
+    def _extractive(self, question: QuestionAnalysis, evidence: list[Evidence], conflicts: list[Conflict]) -> Answer:
+        if not conflicts and not is_synthesis_question(question):
+            text, chosen = extractive_answer(question, evidence)
+        else:
+            base = select_extractive_evidence(question, evidence)
+            text, chosen = compose_answer(question, base, evidence, conflicts)
+        return Answer(question.text, text, False, "extractive", chosen, conflicts=conflicts)
+
+    def _generative(
+        self, question: QuestionAnalysis, evidence: list[Evidence], conflicts: list[Conflict], *, fallback: bool
+    ) -> Answer:
         assert self._llm is not None, "generative mode needs an LLM"
         passages = evidence[:EVIDENCE_FOR_LLM]
         numbered = "\n".join(
@@ -130,20 +172,26 @@ class Answerer:
         except LLMUnavailableError as exc:
             if not fallback:
                 raise
-            result = self._extractive(question, evidence)
+            result = self._extractive(question, evidence, conflicts)
             result.fallback_reason = f"the LLM is unavailable: {exc.message}"
             return result
         verification = verify_answer(output, passages, question)
         if verification.passed:
-            used = sorted({n for s in verification.sentences for n in s.citations})
-            renumber = {old: new for new, old in enumerate(used, 1)}
-            text = " ".join(
-                with_markers(s.text, tuple(renumber[n] for n in s.citations)) for s in verification.sentences
-            )
-            return Answer(question.text, text, False, "generative", [passages[n - 1] for n in used], llm_output=output)
+            # Attribution and the sides of a conflict come from the stored claims, not from the model.
+            parts = [
+                Part(
+                    attribute_sentence(s.text, [passages[n - 1] for n in s.citations]),
+                    tuple(passages[n - 1] for n in s.citations),
+                )
+                for s in verification.sentences
+            ]
+            quoted = {(e.document_id, e.start) for p in parts for e in p.evidence}
+            parts += conflicts_parts(conflicts, quoted)
+            text, cited = render(parts)
+            return Answer(question.text, text, False, "generative", cited, llm_output=output, conflicts=conflicts)
         reason = "; ".join(verification.problems)[:500]
         if fallback:
-            result = self._extractive(question, evidence)
+            result = self._extractive(question, evidence, conflicts)
             result.fallback_reason = f"the generated answer failed verification: {reason}"
             result.llm_output = output
             return result
