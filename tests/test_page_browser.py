@@ -203,3 +203,21 @@ def test_phone_width_and_documents_panel(browser: Any, server_url: str) -> None:
 def test_page_assets_are_local(server_url: str) -> None:
     html = Path(__file__).resolve().parent.parent.joinpath("qa_service/web/index.html").read_text(encoding="utf-8")
     assert "http://" not in html and "https://" not in html
+
+
+def test_conflicts_show_each_side_with_its_citations(page: Any) -> None:
+    turn = _ask(page, "Have Iranian forces withdrawn from the Israeli border in Syria?")
+    box = turn.locator(".conflicts .conflict").first
+    box.wait_for()
+    assert "Sources disagree" in box.locator(".conflict-title").inner_text()
+    lavrentyev = box.locator("li.side", has_text="Lavrentyev").first
+    assert "says yes" in lavrentyev.inner_text()
+    assert "says no" in box.locator("li.side", has_text="Safi al-Din").first.inner_text()
+    lavrentyev.locator("button.marker").first.click()
+    mark = page.locator("#source-text mark")
+    mark.wait_for()
+    assert "85km" in mark.inner_text()
+    # Document text is inserted as text: the statement element holds no markup of its own.
+    assert box.locator("q.statement").first.evaluate("el => el.children.length") == 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "page-conflicts.png"), full_page=True)
