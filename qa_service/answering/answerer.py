@@ -21,6 +21,7 @@ from qa_service.answering.synthesis import (
     compose_answer,
     conflicts_parts,
     is_synthesis_question,
+    question_parts,
     render,
     select_synthesis_evidence,
 )
@@ -112,26 +113,39 @@ class Answerer:
         shares = self._retriever.prevalence(set(analysis.names), collection=collection)
         topic = frozenset(n for n, share in shares.items() if share >= TOPIC_SHARE)
         refusal = refusal_reason(analysis, evidence, topic_names=topic)
+        lead: list[Evidence] = []
         conflicts: list[Conflict] = []
         if refusal is None:
-            anchors = select_extractive_evidence(analysis, evidence)
-            if is_synthesis_question(analysis):
-                anchors = select_synthesis_evidence(analysis, evidence, anchors)
-            conflicts = find_conflicts(analysis, anchors, self._claim_pool(analysis, evidence, collection))
+            lead = self._lead(analysis, evidence, collection, top_k)
+            conflicts = find_conflicts(analysis, lead, self._claim_pool(analysis, evidence, collection))
         if refusal is not None:
             result = Answer(question, REFUSAL, True, "extractive", [], refusal_reason=refusal)
         elif mode == "extractive" or (mode == "auto" and self._llm is None):
-            result = self._extractive(analysis, evidence, conflicts)
+            result = self._extractive(analysis, evidence, lead, conflicts)
             if mode == "auto":
                 result.fallback_reason = "no LLM is configured"
         else:
-            result = self._generative(analysis, evidence, conflicts, fallback=(mode == "auto"))
+            result = self._generative(analysis, evidence, lead, conflicts, fallback=(mode == "auto"))
         timings["answer"] = _ms(t)
         timings["total"] = _ms(started)
         result.timings_ms = timings
         result.question = question
         result.rewritten_question = rewritten
         return result
+
+    def _lead(
+        self, question: QuestionAnalysis, evidence: list[Evidence], collection: str, top_k: int
+    ) -> list[Evidence]:
+        """The sentences an extractive answer quotes; for a synthesis question several, one per sub-question."""
+        base = select_extractive_evidence(question, evidence)
+        if not is_synthesis_question(question):
+            return base
+        parts = []
+        for part in question_parts(question):
+            sub = analyze_question(part)
+            chunks = self._retriever.retrieve(sub.focus, collection=collection, top_k=top_k)
+            parts.append(self._ranker.rank(sub, chunks, collection=collection))
+        return select_synthesis_evidence(question, evidence, base, parts)
 
     def _claim_pool(self, question: QuestionAnalysis, evidence: list[Evidence], collection: str) -> list[Evidence]:
         """The ranked evidence plus the stored claim sentences of the same documents that bear on the
@@ -148,16 +162,23 @@ class Answerer:
         ]
         return evidence + extra
 
-    def _extractive(self, question: QuestionAnalysis, evidence: list[Evidence], conflicts: list[Conflict]) -> Answer:
+    def _extractive(
+        self, question: QuestionAnalysis, evidence: list[Evidence], lead: list[Evidence], conflicts: list[Conflict]
+    ) -> Answer:
         if not conflicts and not is_synthesis_question(question):
             text, chosen = extractive_answer(question, evidence)
         else:
-            base = select_extractive_evidence(question, evidence)
-            text, chosen = compose_answer(question, base, evidence, conflicts)
+            text, chosen = compose_answer(question, lead, conflicts)
         return Answer(question.text, text, False, "extractive", chosen, conflicts=conflicts)
 
     def _generative(
-        self, question: QuestionAnalysis, evidence: list[Evidence], conflicts: list[Conflict], *, fallback: bool
+        self,
+        question: QuestionAnalysis,
+        evidence: list[Evidence],
+        lead: list[Evidence],
+        conflicts: list[Conflict],
+        *,
+        fallback: bool,
     ) -> Answer:
         assert self._llm is not None, "generative mode needs an LLM"
         passages = evidence[:EVIDENCE_FOR_LLM]
@@ -172,7 +193,7 @@ class Answerer:
         except LLMUnavailableError as exc:
             if not fallback:
                 raise
-            result = self._extractive(question, evidence, conflicts)
+            result = self._extractive(question, evidence, lead, conflicts)
             result.fallback_reason = f"the LLM is unavailable: {exc.message}"
             return result
         verification = verify_answer(output, passages, question)
@@ -191,7 +212,7 @@ class Answerer:
             return Answer(question.text, text, False, "generative", cited, llm_output=output, conflicts=conflicts)
         reason = "; ".join(verification.problems)[:500]
         if fallback:
-            result = self._extractive(question, evidence, conflicts)
+            result = self._extractive(question, evidence, lead, conflicts)
             result.fallback_reason = f"the generated answer failed verification: {reason}"
             result.llm_output = output
             return result

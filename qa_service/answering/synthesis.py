@@ -6,6 +6,7 @@ rendered as someone's ("According to X, ..."), never as fact.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa_service.answering.conflicts import Conflict, Side
@@ -20,7 +21,11 @@ MAX_SYNTHESIS = 3  # sentences in a synthesis answer (before the sides of a conf
 NEAR_DUPLICATE = 0.5  # share of content stems two sentences may have in common before one is dropped
 _YES_NO = re.compile(r"^\s*(?:have|has|had|did|does|do|is|are|was|were|will|would|can|could)\b", re.I)
 _ENDED = re.compile(r"[.!?][”\"’')\]]*\s*$")
-_COMPOUND = re.compile(r"\band\s+(?:what|how|why|who|where|when)\b|\bwhat happened\b", re.I)
+_SPLIT = re.compile(
+    r",?\s+and\s+(?=(?:what|how|why|who|whom|whose|where|when|which|did|does|do|is|are|was|were|has|have|had|can|could|"
+    r"will|would)\b)",
+    re.I,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,23 +37,45 @@ class Part:
 
 
 def is_synthesis_question(question: QuestionAnalysis) -> bool:
-    """A yes/no question or a compound one ("What did Russia promise, and what happened?"): no single
+    """A compound question ("What did Russia promise, and what happened?") or a yes/no one: no single
     sentence answers it."""
-    return question.answer_type == "other" and bool(_YES_NO.search(question.focus) or _COMPOUND.search(question.focus))
+    if question_parts(question):
+        return True
+    return question.answer_type == "other" and bool(_YES_NO.search(question.focus))
+
+
+def question_parts(question: QuestionAnalysis) -> list[str]:
+    """The sub-questions of a compound question, each answerable alone ("What did Russia promise Israel?",
+    "what happened? (What did Russia promise Israel)"); empty when the question is not compound."""
+    parts = [p.strip(" ,?") for p in _SPLIT.split(question.focus) if p.strip(" ,?")]
+    if len(parts) < 2:
+        return []
+    # A short follow-on part ("did it work") is asked together with the first part, which it refers to.
+    return [p + "?" if i == 0 or len(stem_terms(p)) >= 3 else f"{p}? ({parts[0]})" for i, p in enumerate(parts)]
 
 
 def select_synthesis_evidence(
-    question: QuestionAnalysis, evidence: list[Evidence], base: list[Evidence]
+    question: QuestionAnalysis, evidence: list[Evidence], base: list[Evidence], parts: Sequence[list[Evidence]] = ()
 ) -> list[Evidence]:
-    """The extractive choice plus close-scoring sentences that add something, without near-duplicates or
-    sentences that are themselves questions (a headline repeating the question answers nothing)."""
+    """The extractive choice, the best sentence for each sub-question (``parts``: their ranked evidence),
+    then close-scoring sentences that add something; no near-duplicates, and no sentences that are
+    themselves questions (a headline repeating the question answers nothing)."""
     usable = [e for e in evidence if not _is_question(e)]
     chosen = [e for e in base if not _is_question(e)] or usable[:1]
     if not usable:
         return base
+    limit = max(MAX_SYNTHESIS, len(chosen) + len(parts))
+    for ranked in parts:  # the best new sentence for each sub-question
+        usable_part = [e for e in ranked if not _is_question(e)]
+        for item in usable_part[:SYNTHESIS_POOL]:
+            if item.score < SYNTHESIS_RATIO * usable_part[0].score:
+                break
+            if all(_key(item) != _key(c) and not _near_duplicate(item, c) for c in chosen):
+                chosen.append(item)
+                break
     best = usable[0].score
     for item in usable[:SYNTHESIS_POOL]:
-        if len(chosen) >= MAX_SYNTHESIS or item.score < SYNTHESIS_RATIO * best:
+        if len(chosen) >= limit or item.score < SYNTHESIS_RATIO * best:
             break
         if all(_key(item) != _key(c) and not _near_duplicate(item, c) for c in chosen):
             chosen.append(item)
@@ -56,17 +83,16 @@ def select_synthesis_evidence(
 
 
 def compose_answer(
-    question: QuestionAnalysis, base: list[Evidence], evidence: list[Evidence], conflicts: list[Conflict]
+    question: QuestionAnalysis, lead: list[Evidence], conflicts: list[Conflict]
 ) -> tuple[str, list[Evidence]]:
-    """The extractive answer: quoted sentences, or for synthesis questions several in reading order, then
-    each conflict's sides, attributed. Returns the text with markers and the evidence in marker order."""
-    synthesis = is_synthesis_question(question)
-    lead = select_synthesis_evidence(question, evidence, base) if synthesis else _in_reading_order(base)
+    """The extractive answer: the ``lead`` sentences (the extractive or synthesis choice) in reading order,
+    then each conflict's sides, attributed. Returns the text with markers and the evidence in marker order."""
     yes_no = bool(_YES_NO.search(question.focus))
-    if conflicts and synthesis:  # the sides carry the answer; keep the best one or two other sentences
+    if conflicts and is_synthesis_question(question):  # the sides carry the answer; keep one or two others
         in_conflicts = {_key(e) for c in conflicts for e in c.evidence}
         best = sorted((e for e in lead if _key(e) not in in_conflicts), key=lambda e: -e.score)
-        lead = _in_reading_order(best[: 1 if yes_no else 2])
+        lead = best[: 1 if yes_no else 2]
+    lead = _in_reading_order(lead)
     lead_parts = [Part(e.text, (e,)) for e in lead]
     conflict_parts = conflicts_parts(conflicts, {_key(e) for e in lead})
     # A yes/no question is answered first by "the sources disagree"; other questions by what was asked.
