@@ -37,6 +37,7 @@ PREDICATES: dict[str, re.Pattern[str]] = {
 }
 _NEGATION = frozenset("not no never cannot can't won't without refused failed neither nor".split())
 NEGATION_REACH = 5  # words before the predicate that a negation applies to
+DISPUTED_POOL = 8  # best-ranked sentences whose speakers' disputes are looked up
 EXPAND_DOCUMENTS = 3  # documents (best first) whose stored claims are looked through
 REBUTTAL_SENTENCES = 3  # sentences after a bare dispute ("X wasn't speaking the truth") that substantiate it
 BARE_DISPUTE_WORDS = 8  # a dispute this short says nothing itself; the sentences after it say why
@@ -95,7 +96,7 @@ class ClaimLookup:
         speakers of those claims or of the best evidence, and the sentences substantiating a bare dispute."""
         predicate = question_predicate(question)
         doc_ids = list(dict.fromkeys(e.document_id for e in evidence))[:EXPAND_DOCUMENTS]
-        speakers = {e.claim.speaker for e in evidence[:8] if e.claim is not None and e.claim.speaker}
+        speakers = {e.claim.speaker for e in evidence[:DISPUTED_POOL] if e.claim is not None and e.claim.speaker}
         out = []
         for doc_id in doc_ids:
             document, spans = self._documents.get(collection, doc_id)
