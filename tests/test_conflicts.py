@@ -96,3 +96,22 @@ def test_generated_answer_gets_the_speaker_from_the_stored_claim(
     assert answer["answer"].startswith("According to Alexander Lavrentyev, Putin’s envoy in Syria, Iranian units")
     assert "85km" in answer["citations"][0]["quote"]
     assert answer["conflicts"]  # the other side comes from the stored claims, not from the model
+
+
+def test_a_generated_answer_quoting_one_side_still_cites_every_side(
+    seeded_dir: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    # The model quotes the document's own dispute (the lead of a side whose support comes after it): the
+    # support must still be cited, and every conflict citation must point at a citation (this was a 500).
+    reply = "It appears that Russia lied, and Israel is now facing Iranian forces and their allies on two borders [4]."
+    settings = make_settings(seeded_dir, llm={"backend": "test", "test_reply": reply}, answer_mode="generative")
+    with TestClient(create_app(settings, services=build_services(settings, embedder=embedder))) as llm_client:
+        response = llm_client.post("/ask", json={"question": WITHDRAWN})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["mode"] == "generative" and body["answer"].startswith("It appears that Russia lied"), body
+    indexes = {c["index"] for c in body["citations"]}
+    cited = [i for c in body["conflicts"] for s in c["sides"] for i in s["citations"]]
+    assert cited and set(cited) <= indexes
+    assert all(f"[{i}]" in body["answer"] for i in cited)
+    assert any("speaking the truth" in body["citations"][i - 1]["quote"] for i in cited)

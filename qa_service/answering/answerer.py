@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from qa_service.answering.claims import ClaimLookup
@@ -128,6 +128,7 @@ class Answerer:
             result = self._generative(analysis, evidence, lead, conflicts, fallback=(mode == "auto"))
         timings["answer"] = _ms(t)
         timings["total"] = _ms(started)
+        result.conflicts = _cited_only(result.conflicts, result.citations)
         result.timings_ms = timings
         result.question = question
         result.rewritten_question = rewritten
@@ -217,6 +218,22 @@ class Answerer:
             result.llm_output = output
             return result
         return Answer(question.text, NOT_VERIFIED, True, "generative", [], refusal_reason=reason, llm_output=output)
+
+
+def _cited_only(conflicts: list[Conflict], citations: list[Evidence]) -> list[Conflict]:
+    """Conflicts as the answer cites them: a refused answer has none, and a side keeps only cited evidence
+    (composition cites every side; this keeps `/ask` consistent if it ever does not)."""
+    cited = {(e.document_id, e.start) for e in citations}
+    out = []
+    for conflict in conflicts:
+        sides = [
+            replace(side, evidence=kept)
+            for side in conflict.sides
+            if (kept := tuple(e for e in side.evidence if (e.document_id, e.start) in cited))
+        ]
+        if len(sides) >= 2:
+            out.append(replace(conflict, sides=tuple(sides)))
+    return out
 
 
 def _ms(since: float) -> float:

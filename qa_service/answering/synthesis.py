@@ -107,7 +107,9 @@ def conflict_parts_of(
     first_position = conflict.sides[0].position
     turned = False
     for side in conflict.sides:
-        if _key(side.evidence[0]) in quoted:  # already quoted in full: the next side answers it
+        if _key(side.evidence[0]) in quoted:  # already quoted in full: only its support is still due
+            parts.extend(Part(e.text, (e,)) for e in side.evidence[1:] if _key(e) not in quoted)
+            quoted |= {_key(e) for e in side.evidence}
             continue
         prefix = ""
         if side.position != first_position and not turned:
