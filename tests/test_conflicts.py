@@ -8,8 +8,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from qa_service.answering.question import analyze_question
-from qa_service.answering.synthesis import is_synthesis_question, question_parts
+from qa_service.answering.synthesis import attribute_sentence, is_synthesis_question, question_parts
 from qa_service.api.app import create_app
+from qa_service.domain import Claim, Evidence
 from qa_service.embeddings import SentenceTransformerEmbedder
 from qa_service.services import build_services
 from tests.conftest import make_settings
@@ -115,3 +116,19 @@ def test_a_generated_answer_quoting_one_side_still_cites_every_side(
     assert cited and set(cited) <= indexes
     assert all(f"[{i}]" in body["answer"] for i in cited)
     assert any("speaking the truth" in body["citations"][i - 1]["quote"] for i in cited)
+
+
+def test_attribution_needs_the_speakers_name_not_a_title() -> None:
+    claim = Claim(0, 10, 0, 10, "Ambassador Anatoly Viktorov", "told")
+    cited = [Evidence("d", "s", "c", 0, 10, "x" * 10, 1.0, claim=claim)]
+    assert attribute_sentence("Viktorov said Russia cannot compel them.", cited) == (
+        "Viktorov said Russia cannot compel them."
+    )
+    assert attribute_sentence("Russia cannot compel them.", cited) == (
+        "According to Ambassador Anatoly Viktorov, Russia cannot compel them."
+    )
+    assert attribute_sentence("The ambassador said Russia cannot compel them.", cited).startswith(
+        "According to Ambassador Anatoly Viktorov, the ambassador said"
+    )
+    hedged = [Evidence("d", "s", "c", 0, 10, "x" * 10, 1.0, claim=Claim(0, 10, 0, 10, None, "reportedly"))]
+    assert attribute_sentence("Hezbollah played a key role.", hedged) == "Reportedly, Hezbollah played a key role."

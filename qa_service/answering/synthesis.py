@@ -13,7 +13,7 @@ from qa_service.answering.conflicts import Conflict, Side
 from qa_service.answering.extractive import with_markers
 from qa_service.answering.question import QuestionAnalysis
 from qa_service.domain import Evidence
-from qa_service.text import STOPWORDS, mentions, proper_names, stem_terms, words
+from qa_service.text import STOPWORDS, mentions, stem_terms, words
 
 SYNTHESIS_RATIO = 0.75  # further sentences are quoted when they score this close to the best one
 SYNTHESIS_POOL = 8  # ... and are among this many best sentences
@@ -145,18 +145,28 @@ def _side_sentence(side: Side) -> str:
 def attribute_sentence(sentence: str, cited: list[Evidence]) -> str:
     """A generated sentence that states a cited claim without its speaker gets "According to X, " in front
     (and an unattributed report gets "Reportedly, "), so a claim is never turned into a fact."""
-    claims = [e.claim for e in cited if e.claim is not None and e.claim.kind != "dispute"]
+    claims = [e.claim for e in cited if e.claim is not None and not (e.claim.kind == "dispute" and not e.claim.speaker)]
     if not claims:
         return sentence
     speaker = claims[0].speaker
     if speaker is None:
-        hedge = claims[0].verb
-        return sentence if hedge in sentence.lower() else f"{hedge.capitalize()}, {_lower_first(sentence, True)}"
-    sentence_words = set(words(sentence))
-    names = proper_names(speaker) or set(words(speaker))
-    if any(mentions(n, sentence_words) for n in names if n not in STOPWORDS):
+        hedge = claims[0].verb  # an unnamed report: "reportedly", "allegedly"
+        if not hedge.endswith("ly") or hedge in sentence.lower():
+            return sentence
+        return f"{hedge.capitalize()}, {_lower_first(sentence, True)}"
+    # The speaker's name, not a title or a place in the description: "The Russian ambassador said ..." does
+    # not name Viktorov, "... Putin ..." does not name Putin's envoy.
+    name = words(_speaker_name(speaker))
+    if name and mentions(name[0], set(words(sentence))):
         return sentence
     return f"According to {speaker}, {_lower_first(sentence, True)}"
+
+
+def _speaker_name(speaker: str) -> str:
+    """The last capitalised word before any apposition: "Alexander Lavrentyev, Putin's envoy" -> "Lavrentyev"."""
+    head = speaker.split(",")[0].split()
+    capitalised = [w for w in head if w[:1].isupper()]
+    return (capitalised or head)[-1]
 
 
 def render(parts: list[Part]) -> tuple[str, list[Evidence]]:
