@@ -127,7 +127,6 @@ async def run_load(
     stop_at = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=clients + 2)
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits, headers=headers or {}) as client:
-
         pool = {name: questions(name) for name in COLLECTIONS}
 
         async def asker(n: int) -> None:

@@ -9,7 +9,18 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
-Category = Literal["factual", "paraphrase", "multi_sentence", "near_miss", "false_premise", "off_topic", "adversarial"]
+Category = Literal[
+    "factual",
+    "paraphrase",
+    "multi_sentence",
+    "near_miss",
+    "false_premise",
+    "off_topic",
+    "adversarial",
+    "attribution",
+    "conflict",
+    "synthesis",
+]
 
 
 class EvalCase(BaseModel):
@@ -25,6 +36,9 @@ class EvalCase(BaseModel):
     corpus: str = Field(default="seeds", description="A named corpus (evals/corpora) the harness indexes itself")
     collection: str | None = Field(default=None, description="Or an already indexed collection to ask against")
     note: str = ""
+    gold_speakers: list[str] = Field(default_factory=list, description="Who makes the claim (any one named is right)")
+    conflict_sides: list[str] = Field(default_factory=list, description="Exact evidence of each side of a conflict")
+    expect_conflict: bool | None = Field(default=None, description="Whether the sources disagree on the question")
 
 
 def collection_of(cases: list[EvalCase]) -> tuple[str, str | None]:

@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from evals.claim_metrics import claim_case_scores, summarize_claims
 from evals.dataset import EvalCase
 from qa_service.domain import CITATION_MARKER
 
@@ -96,6 +97,7 @@ class CaseResult:
     grounded: float | None = None
     retrieval: dict[str, float] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    claims: dict[str, float] = field(default_factory=dict)  # attribution/conflict/synthesis (claim_metrics.py)
 
     @property
     def passed(self) -> bool:
@@ -125,6 +127,7 @@ def score_case(
         if text is None or text[c["start"] : c["end"]] != c["quote"]:
             result.citations_valid = False
             result.problems.append(f"citation {c['index']} quote differs from the document text")
+    result.claims = claim_case_scores(case, response, document_texts)
     if not case.answerable:
         return result
     gold = gold_locations(case, document_texts)
@@ -228,6 +231,7 @@ def summarize(results: list[CaseResult]) -> dict[str, float]:
     for metric in ("recall@1", "recall@5", "recall@10", "mrr", "ndcg@10"):
         if with_retrieval:
             summary[metric] = _mean([m[metric] for m in with_retrieval])
+    summary.update(summarize_claims([r.claims for r in results]))
     stages = sorted({k for r in results for k in r.response.get("timings_ms", {})})
     for stage in stages:
         values = [float(r.response["timings_ms"][stage]) for r in results if stage in r.response.get("timings_ms", {})]

@@ -19,6 +19,9 @@ REPORTED: list[tuple[str, bool]] = [
     ("refusal_recall", True), ("refusal_precision", True), ("false_refusal_rate", False),
     ("recall@1", True), ("recall@5", True), ("recall@10", True), ("mrr", True), ("ndcg@10", True),
     ("leaks", False), ("invalid_citations", False), ("pass_rate", True),
+    ("attribution_accuracy", True), ("conflict_recall", True), ("conflict_both_sides", True),
+    ("false_conflict_rate", False), ("synthesis_citation_coverage", True), ("synthesis_sentences_cited", True),
+    ("synthesis_sentences_mean", False),
     ("latency_total_p50_ms", False), ("latency_total_p95_ms", False),
 ]  # fmt: skip
 
@@ -32,7 +35,7 @@ def _case_json(result: CaseResult) -> dict[str, Any]:
         "citations": [{k: c[k] for k in ("index", "source", "start", "end", "quote")}
                       for c in result.response.get("citations", [])],
         "refusal_reason": result.response.get("refusal_reason"), "retrieval": result.retrieval,
-        "problems": result.problems,
+        "problems": result.problems, "claims": result.claims, "conflicts": result.response.get("conflicts", []),
     }  # fmt: skip
 
 

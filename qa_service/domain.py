@@ -4,10 +4,34 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 # A citation marker in an answer: "[n]" not glued to a word or bracket, so quoted code such as
 # "items[0]" is never taken for a citation (the /ask contract and every client use this definition).
 CITATION_MARKER = re.compile(r"(?<![\w\]\[])\[(\d{1,3})\]")
+
+
+ClaimKind = Literal["claim", "denial", "dispute"]
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A sentence that reports what someone says, found at ingestion (``ingest/attribution.py``).
+
+    ``kind`` is "claim" (X said/claimed/told ...), "denial" (X denied ...) or "dispute" (a statement that
+    another's claim is false: "X wasn't speaking the truth", "Y contradicted X"); ``target`` is whom a
+    dispute is aimed at. Offsets index the document's cleaned text; ``speaker`` is None for unnamed
+    reports ("... reportedly played a key role").
+    """
+
+    start: int  # the sentence
+    end: int
+    claim_start: int  # what is claimed (the reported content)
+    claim_end: int
+    speaker: str | None
+    verb: str
+    kind: ClaimKind = "claim"
+    target: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +44,7 @@ class Document:
     text: str
     media_type: str
     page_starts: tuple[int, ...] = ()  # char offset where each PDF page begins in ``text``
+    claims: tuple[Claim, ...] = ()  # reported claims, by sentence (ingest/attribution.py)
 
     def page_at(self, offset: int) -> int | None:
         """1-based page holding ``offset`` (PDF only)."""
@@ -79,3 +104,4 @@ class Evidence:
     score: float
     page: int | None = None
     features: dict[str, float] = field(default_factory=dict)
+    claim: Claim | None = None  # set when the sentence reports someone's claim

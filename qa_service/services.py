@@ -10,6 +10,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from qa_service.admission import GenerationGate, RateLimiter
 from qa_service.answering.answerer import Answerer
+from qa_service.answering.claims import ClaimLookup
 from qa_service.answering.evidence import DocumentCache, EvidenceRanker
 from qa_service.answering.prompts import PromptTemplate
 from qa_service.embeddings import Embedder, SentenceTransformerEmbedder
@@ -53,7 +54,8 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
         alpha=settings.retrieval.alpha,
         rrf_k=settings.retrieval.rrf_k,
     )
-    ranker = EvidenceRanker(embedder=embedder, documents=DocumentCache(store.get_document))
+    documents = DocumentCache(store.get_document)
+    ranker = EvidenceRanker(embedder=embedder, documents=documents)
     answerer = Answerer(
         retriever=retriever,
         ranker=ranker,
@@ -61,6 +63,7 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
         system_prompt=PromptTemplate(settings.prompts_dir / "answer_system.txt"),
         user_prompt=PromptTemplate(settings.prompts_dir / "answer_user.txt"),
         max_tokens=settings.llm.max_tokens,
+        claims=ClaimLookup(documents=documents, chunk_at=store.chunk_at),
     )
     ingestor = Ingestor(
         store=store,

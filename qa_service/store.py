@@ -8,6 +8,7 @@ all of its chunks, so a question never sees half of a document.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import time
@@ -19,7 +20,7 @@ from typing import Any, Final, Literal
 
 import numpy as np
 
-from qa_service.domain import Chunk, Document
+from qa_service.domain import Chunk, Claim, Document
 from qa_service.embeddings import Vectors
 from qa_service.errors import InvalidInputError, NotFoundError
 from qa_service.settings import COLLECTION_PATTERN
@@ -137,6 +138,7 @@ class ChromaStore:
             text=found["documents"][0],
             media_type=str(meta.get("media_type", "text/plain")),
             page_starts=tuple(json.loads(str(meta.get("page_starts", "[]")))),
+            claims=tuple(Claim(**c) for c in json.loads(str(meta.get("claims", "[]")))),
         )
 
     def list_documents(self, name: str) -> list[DocumentInfo]:
@@ -306,6 +308,14 @@ class ChromaStore:
         results = [(_chunk(cid, text, meta), 1.0 - float(dist)) for cid, text, meta, dist in hits if meta and text]
         return [(chunk, sim) for chunk, sim in results if chunk.document_id in ready]
 
+    def chunk_at(self, name: str, document_id: str, offset: int) -> Chunk | None:
+        """The first chunk of a document that holds the character at ``offset``."""
+        where = {"$and": [{"document_id": document_id}, {"start": {"$lte": offset}}, {"end": {"$gt": offset}}]}
+        found = self._chunks(name).get(where=where, include=["documents", "metadatas"])
+        rows = zip(found["ids"], found["documents"], found["metadatas"], strict=True)
+        chunks = [_chunk(cid, text, meta) for cid, text, meta in rows]
+        return min(chunks, key=lambda c: c.index, default=None)
+
     def chunk_count(self, name: str) -> int:
         return int(self._chunks(name).count())
 
@@ -332,6 +342,7 @@ def _record(item: StoredDocument, fingerprint: str) -> dict[str, str | int]:
         "fingerprint": fingerprint,
         "error": "",
         "embedded_chunks": len(item.chunks),
+        "claims": json.dumps([dataclasses.asdict(c) for c in document.claims], ensure_ascii=False),
     }
 
 

@@ -208,7 +208,12 @@ def stem_terms(text: str) -> list[str]:
 
 def numbers(text: str) -> set[str]:
     """Numbers written with digits or as common number words, normalised ("1,000" -> "1000")."""
-    found = {re.sub(r"[,\s]|(?<=\d)(km|kilomet\w+|%)$", "", m.group(0).lower()) for m in _NUMBER.finditer(text)}
+    # Separators go first, so "85 km" and "85km" both come out as "85" (a one-pass sub missed the unit
+    # after a space, and a question saying "85 km" was refused against a text saying "85km").
+    found = {
+        re.sub(r"(?<=\d)(km|kilomet\w+|%)$", "", re.sub(r"[,\s]", "", m.group(0).lower()))
+        for m in _NUMBER.finditer(text)
+    }
     found.update(_NUMBER_WORDS[w] for w in words(text) if w in _NUMBER_WORDS)
     return {n.rstrip(".") for n in found if n}
 

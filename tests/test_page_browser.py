@@ -205,6 +205,24 @@ def test_page_assets_are_local(server_url: str) -> None:
     assert "http://" not in html and "https://" not in html
 
 
+def test_conflicts_show_each_side_with_its_citations(page: Any) -> None:
+    turn = _ask(page, "Have Iranian forces withdrawn from the Israeli border in Syria?")
+    box = turn.locator(".conflicts .conflict").first
+    box.wait_for()
+    assert "Sources disagree" in box.locator(".conflict-title").inner_text()
+    lavrentyev = box.locator("li.side", has_text="Lavrentyev").first
+    assert "says yes" in lavrentyev.inner_text()
+    assert "says no" in box.locator("li.side", has_text="Safi al-Din").first.inner_text()
+    lavrentyev.locator("button.marker").first.click()
+    mark = page.locator("#source-text mark")
+    mark.wait_for()
+    assert "85km" in mark.inner_text()
+    # Document text is inserted as text: the statement element holds no markup of its own.
+    assert box.locator("q.statement").first.evaluate("el => el.children.length") == 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "page-conflicts.png"), full_page=True)
+
+
 def test_upload_from_the_page_shows_progress_until_ready(page: Any, tmp_path: Path) -> None:
     upload = tmp_path / "quentaro-guild.txt"
     upload.write_text("The Quentaro guild of lamp makers was founded by Mara Velt in 1812.\n", encoding="utf-8")

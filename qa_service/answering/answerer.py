@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from qa_service.answering.claims import ClaimLookup
+from qa_service.answering.conflicts import Conflict, find_conflicts
 from qa_service.answering.evidence import EvidenceRanker
-from qa_service.answering.extractive import extractive_answer, with_markers
+from qa_service.answering.extractive import extractive_answer, select_extractive_evidence
 from qa_service.answering.followup import Turn, rewrite_followup
 from qa_service.answering.prompts import PromptTemplate, escape_delimiters
 from qa_service.answering.question import QuestionAnalysis, analyze_question
 from qa_service.answering.refusal import TOPIC_SHARE, refusal_reason
+from qa_service.answering.synthesis import (
+    Part,
+    attribute_sentence,
+    compose_answer,
+    conflicts_parts,
+    is_synthesis_question,
+    question_parts,
+    render,
+    select_synthesis_evidence,
+)
 from qa_service.answering.verify import verify_answer
 from qa_service.domain import Chunk, Evidence
 from qa_service.errors import InvalidInputError, LLMUnavailableError
@@ -39,6 +51,7 @@ class Answer:
     fallback_reason: str | None = None
     llm_output: str | None = None
     rewritten_question: str | None = None
+    conflicts: list[Conflict] = field(default_factory=list)  # every side's evidence is in ``citations``
 
 
 class Answerer:
@@ -53,7 +66,9 @@ class Answerer:
         system_prompt: PromptTemplate,
         user_prompt: PromptTemplate,
         max_tokens: int = 96,
+        claims: ClaimLookup | None = None,
     ) -> None:
+        self._claims = claims
         self._retriever = retriever
         self._ranker = ranker
         self._llm = llm
@@ -70,6 +85,7 @@ class Answerer:
             system_prompt=self._system_prompt,
             user_prompt=self._user_prompt,
             max_tokens=self._max_tokens,
+            claims=self._claims,
         )
 
     @property
@@ -101,26 +117,74 @@ class Answerer:
         shares = self._retriever.prevalence(set(analysis.names), collection=collection)
         topic = frozenset(n for n, share in shares.items() if share >= TOPIC_SHARE)
         refusal = refusal_reason(analysis, evidence, topic_names=topic)
+        lead: list[Evidence] = []
+        conflicts: list[Conflict] = []
+        if refusal is None:
+            lead = self._lead(analysis, evidence, collection, top_k)
+            conflicts = find_conflicts(analysis, lead, self._claim_pool(analysis, evidence, collection))
         if refusal is not None:
             result = Answer(question, REFUSAL, True, "extractive", [], refusal_reason=refusal)
         elif mode == "extractive" or (mode == "auto" and self._llm is None):
-            result = self._extractive(analysis, evidence)
+            result = self._extractive(analysis, evidence, lead, conflicts)
             if mode == "auto":
                 result.fallback_reason = "no LLM is configured"
         else:
-            result = self._generative(analysis, evidence, fallback=(mode == "auto"))
+            result = self._generative(analysis, evidence, lead, conflicts, fallback=(mode == "auto"))
         timings["answer"] = _ms(t)
         timings["total"] = _ms(started)
+        result.conflicts = _cited_only(result.conflicts, result.citations)
         result.timings_ms = timings
         result.question = question
         result.rewritten_question = rewritten
         return result
 
-    def _extractive(self, question: QuestionAnalysis, evidence: list[Evidence]) -> Answer:
-        text, chosen = extractive_answer(question, evidence)
-        return Answer(question.text, text, False, "extractive", chosen)
+    def _lead(
+        self, question: QuestionAnalysis, evidence: list[Evidence], collection: str, top_k: int
+    ) -> list[Evidence]:
+        """The sentences an extractive answer quotes; for a synthesis question several, one per sub-question."""
+        base = select_extractive_evidence(question, evidence)
+        if not is_synthesis_question(question):
+            return base
+        parts = []
+        for part in question_parts(question):
+            sub = analyze_question(part)
+            chunks = self._retriever.retrieve(sub.focus, collection=collection, top_k=top_k)
+            parts.append(self._ranker.rank(sub, chunks, collection=collection))
+        return select_synthesis_evidence(question, evidence, base, parts)
 
-    def _generative(self, question: QuestionAnalysis, evidence: list[Evidence], *, fallback: bool) -> Answer:
+    def _claim_pool(self, question: QuestionAnalysis, evidence: list[Evidence], collection: str) -> list[Evidence]:
+        """The ranked evidence plus the stored claim sentences of the same documents that bear on the
+        question (a denial rarely shares the question's words, so retrieval alone misses it)."""
+        if self._claims is None or not evidence:
+            return evidence
+        wanted = self._claims.wanted(question, evidence, collection=collection)
+        chunks = self._claims.chunks_for(wanted, evidence, collection=collection)
+        if not chunks:
+            return evidence
+        keys = {(w.document.id, start) for w in wanted for start in w.starts}
+        extra = [
+            e for e in self._ranker.rank(question, chunks, collection=collection) if (e.document_id, e.start) in keys
+        ]
+        return evidence + extra
+
+    def _extractive(
+        self, question: QuestionAnalysis, evidence: list[Evidence], lead: list[Evidence], conflicts: list[Conflict]
+    ) -> Answer:
+        if not conflicts and not is_synthesis_question(question):
+            text, chosen = extractive_answer(question, evidence)
+        else:
+            text, chosen = compose_answer(question, lead, conflicts)
+        return Answer(question.text, text, False, "extractive", chosen, conflicts=conflicts)
+
+    def _generative(
+        self,
+        question: QuestionAnalysis,
+        evidence: list[Evidence],
+        lead: list[Evidence],
+        conflicts: list[Conflict],
+        *,
+        fallback: bool,
+    ) -> Answer:
         if self._llm is None:  # not transient, so not a 503: this deployment has no LLM at all
             raise InvalidInputError(
                 "generative mode needs an LLM and none is configured (QA_LLM__BACKEND=none); "
@@ -139,24 +203,46 @@ class Answerer:
         except LLMUnavailableError as exc:
             if not fallback:
                 raise
-            result = self._extractive(question, evidence)
+            result = self._extractive(question, evidence, lead, conflicts)
             result.fallback_reason = f"the LLM is unavailable: {exc.message}"
             return result
         verification = verify_answer(output, passages, question)
         if verification.passed:
-            used = sorted({n for s in verification.sentences for n in s.citations})
-            renumber = {old: new for new, old in enumerate(used, 1)}
-            text = " ".join(
-                with_markers(s.text, tuple(renumber[n] for n in s.citations)) for s in verification.sentences
-            )
-            return Answer(question.text, text, False, "generative", [passages[n - 1] for n in used], llm_output=output)
+            # Attribution and the sides of a conflict come from the stored claims, not from the model.
+            parts = [
+                Part(
+                    attribute_sentence(s.text, [passages[n - 1] for n in s.citations]),
+                    tuple(passages[n - 1] for n in s.citations),
+                )
+                for s in verification.sentences
+            ]
+            quoted = {(e.document_id, e.start) for p in parts for e in p.evidence}
+            parts += conflicts_parts(conflicts, quoted)
+            text, cited = render(parts)
+            return Answer(question.text, text, False, "generative", cited, llm_output=output, conflicts=conflicts)
         reason = "; ".join(verification.problems)[:500]
         if fallback:
-            result = self._extractive(question, evidence)
+            result = self._extractive(question, evidence, lead, conflicts)
             result.fallback_reason = f"the generated answer failed verification: {reason}"
             result.llm_output = output
             return result
         return Answer(question.text, NOT_VERIFIED, True, "generative", [], refusal_reason=reason, llm_output=output)
+
+
+def _cited_only(conflicts: list[Conflict], citations: list[Evidence]) -> list[Conflict]:
+    """Conflicts as the answer cites them: a refused answer has none, and a side keeps only cited evidence
+    (composition cites every side; this keeps `/ask` consistent if it ever does not)."""
+    cited = {(e.document_id, e.start) for e in citations}
+    out = []
+    for conflict in conflicts:
+        sides = [
+            replace(side, evidence=kept)
+            for side in conflict.sides
+            if (kept := tuple(e for e in side.evidence if (e.document_id, e.start) in cited))
+        ]
+        if len(sides) >= 2:
+            out.append(replace(conflict, sides=tuple(sides)))
+    return out
 
 
 def _ms(since: float) -> float:

@@ -100,6 +100,7 @@ class EvidenceRanker:
                     text=text,
                     score=round(score, 4),
                     page=doc.page_at(start),
+                    claim=next((c for c in doc.claims if c.start == start), None),
                     features={
                         "semantic": round(float(sim), 4),
                         "lexical": round(lexical, 4),

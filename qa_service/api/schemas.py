@@ -40,6 +40,24 @@ class Citation(BaseModel):
     quote: str = Field(description="Exactly document_text[start:end].")
     score: float
     page: int | None = Field(default=None, description="1-based PDF page.")
+    speaker: str | None = Field(
+        default=None, description="Who makes the claim this sentence reports, if it reports one."
+    )
+
+
+class ConflictSide(BaseModel):
+    speaker: str | None = Field(description="Who says it; null for the document itself (its author).")
+    position: Literal["affirms", "claims", "denies", "disputes"] = Field(
+        description="affirms/denies: takes that side on the question; claims: gives its own figure; disputes: says "
+        "another side's claim is false."
+    )
+    statement: str = Field(description="What this side says, in the document's words.")
+    citations: list[int] = Field(description="Indexes into `citations`: the statement's sentence first, then support.")
+
+
+class Conflict(BaseModel):
+    about: str = Field(description="What the sources disagree about (the question asked).")
+    sides: list[ConflictSide]
 
 
 class AskResponse(BaseModel):
@@ -54,6 +72,9 @@ class AskResponse(BaseModel):
     fallback_reason: str | None = Field(default=None, description="Why auto mode answered extractively.")
     rewritten_question: str | None = Field(
         default=None, description="The standalone question a follow-up was rewritten into, using `history`."
+    )
+    conflicts: list[Conflict] = Field(
+        default_factory=list, description="Sources that contradict each other on the question, every side cited."
     )
 
 

@@ -13,13 +13,14 @@ import numpy as np
 from qa_service.domain import Chunk, Document
 from qa_service.embeddings import Embedder
 from qa_service.errors import QAError, UnsupportedDocumentError
+from qa_service.ingest.attribution import find_claims
 from qa_service.ingest.chunking import chunk_document
 from qa_service.ingest.cleaning import clean_sections
 from qa_service.ingest.loaders import SUPPORTED_SUFFIXES, load_bytes
 from qa_service.store import CHUNKED, PARSED, ChromaStore, DocumentState, StoredDocument
 
 Outcome = Literal["added", "unchanged", "reindexed", "replaced", "failed"]
-INDEX_VERSION = 2  # bump when loading, cleaning or chunking changes what gets indexed
+INDEX_VERSION = 3  # bump when loading, cleaning or chunking changes what gets indexed
 EMBED_GROUP = 256  # chunks of consecutive documents embedded together
 
 
@@ -66,6 +67,7 @@ def prepare_document(data: bytes, source: str, *, max_pages: int = 2000, max_cha
         text=text,
         media_type=loaded.media_type,
         page_starts=page_starts if loaded.media_type == "application/pdf" else (),
+        claims=tuple(find_claims(text)),
     )
 
 

@@ -95,18 +95,71 @@ function renderFinal(node, response) {
   if (response.refused && response.refusal_reason) notes.push("Why: " + response.refusal_reason + ".");
   note.textContent = notes.join(" ");
   note.hidden = notes.length === 0;
+  renderConflicts(answer.querySelector(".conflicts"), response.conflicts || [], response.citations || []);
   const sources = answer.querySelector(".sources");
   sources.replaceChildren();
   for (const citation of response.citations || []) {
     const item = document.createElement("li");
     const button = document.createElement("button");
     button.type = "button";
-    button.textContent = `${citation.source}${citation.page ? `, page ${citation.page}` : ""} (${citation.start}–${citation.end})`;
+    button.textContent = `${citation.source}${citation.page ? `, page ${citation.page}` : ""} (${citation.start}–${citation.end})`
+      + (citation.speaker ? ` — claim by ${citation.speaker}` : "");
     button.addEventListener("click", () => showCitation(citation, button));
     item.appendChild(button);
     sources.appendChild(item);
   }
   sources.hidden = !(response.citations || []).length;
+}
+
+const POSITION_LABELS = {
+  affirms: "says yes",
+  denies: "says no",
+  claims: "claims",
+  disputes: "disputes it",
+};
+
+// Each conflict as a box: who says what, each side with buttons for the passages it rests on.
+function renderConflicts(container, conflicts, citations) {
+  container.replaceChildren();
+  const byIndex = new Map(citations.map((c) => [c.index, c]));
+  for (const conflict of conflicts) {
+    const box = document.createElement("div");
+    box.className = "conflict";
+    const title = document.createElement("p");
+    title.className = "conflict-title";
+    title.textContent = `Sources disagree (${conflict.sides.length} sides)`;
+    box.appendChild(title);
+    const list = document.createElement("ul");
+    for (const side of conflict.sides) {
+      const item = document.createElement("li");
+      item.className = `side side-${side.position}`;
+      const who = document.createElement("strong");
+      who.className = "speaker";
+      who.textContent = side.speaker || "The document itself";
+      const position = document.createElement("span");
+      position.className = "position";
+      position.textContent = ` ${POSITION_LABELS[side.position] || side.position}: `;
+      const statement = document.createElement("q");
+      statement.className = "statement";
+      statement.textContent = side.statement;
+      item.append(who, position, statement);
+      for (const index of side.citations) {
+        const citation = byIndex.get(index);
+        if (!citation) continue;
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "marker";
+        button.textContent = `[${index}]`;
+        button.setAttribute("aria-label", `Show source ${index} for ${who.textContent}`);
+        button.addEventListener("click", () => showCitation(citation, button));
+        item.append(" ", button);
+      }
+      list.appendChild(item);
+    }
+    box.appendChild(list);
+    container.appendChild(box);
+  }
+  container.hidden = conflicts.length === 0;
 }
 
 function renderError(node, message, question) {

@@ -12,7 +12,15 @@ from sse_starlette.sse import EventSourceResponse
 
 from qa_service.answering.answerer import Answer
 from qa_service.api.deps import ReaderDep, ServicesDep, resolve_collection
-from qa_service.api.schemas import COMMON_ERRORS, AskRequest, AskResponse, Citation, error_responses
+from qa_service.api.schemas import (
+    COMMON_ERRORS,
+    AskRequest,
+    AskResponse,
+    Citation,
+    Conflict,
+    ConflictSide,
+    error_responses,
+)
 from qa_service.errors import InvalidInputError, NotFoundError, QAError, RetryLaterError
 from qa_service.security import Principal
 from qa_service.services import Services
@@ -100,6 +108,7 @@ def _pieces(text: str) -> list[str]:
 
 
 def to_response(answer: Answer, collection: str) -> AskResponse:
+    index = {(e.document_id, e.start): i for i, e in enumerate(answer.citations, 1)}
     return AskResponse(
         answer=answer.answer,
         refused=answer.refused,
@@ -115,8 +124,24 @@ def to_response(answer: Answer, collection: str) -> AskResponse:
                 quote=e.text,
                 score=e.score,
                 page=e.page,
+                speaker=e.claim.speaker if e.claim is not None else None,
             )
             for i, e in enumerate(answer.citations, 1)
+        ],
+        conflicts=[
+            Conflict(
+                about=c.about,
+                sides=[
+                    ConflictSide(
+                        speaker=side.speaker,
+                        position=side.position,
+                        statement=side.statement,
+                        citations=[index[(e.document_id, e.start)] for e in side.evidence],
+                    )
+                    for side in c.sides
+                ],
+            )
+            for c in answer.conflicts
         ],
         timings_ms=answer.timings_ms,
         question=answer.question,
