@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from qa_service.answering.answerer import Answerer
 from qa_service.answering.evidence import DocumentCache, EvidenceRanker
 from qa_service.answering.prompts import PromptTemplate
+from qa_service.chroma_client import open_chroma_client
 from qa_service.embeddings import Embedder, SentenceTransformerEmbedder
 from qa_service.ingest.pipeline import Ingestor
 from qa_service.llm import build_llm
@@ -27,7 +28,7 @@ class Services:
 
 def build_services(settings: Settings, *, embedder: Embedder | None = None) -> Services:
     """Open the store, load the embedding model and wire the pipeline. ``embedder`` lets tests share one."""
-    store = ChromaStore.persistent(settings.data_dir / "chroma")
+    store = ChromaStore(open_chroma_client(settings))
     embedder = embedder or SentenceTransformerEmbedder(
         settings.embedding.resolved_model_path(), batch_size=settings.embedding.batch_size
     )

@@ -58,3 +58,12 @@ def client(seeded_services: Services) -> Iterator[TestClient]:
 def copy_seed(to: Path) -> Path:
     to.mkdir(parents=True, exist_ok=True)
     return Path(shutil.copy(SEED_FILE, to / SEED_FILE.name))
+
+
+@pytest.fixture(scope="session")
+def chroma_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server (``chroma run``) on a free 127.0.0.1 port, shared by the session."""
+    from tests.servers import chroma_server
+
+    with chroma_server(tmp_path_factory.mktemp("chroma-server") / "data") as url:
+        yield url
