@@ -30,7 +30,10 @@ def running(
     """Start ``command``, wait until ``ready_url`` answers 200, and stop the process (group) afterwards."""
     with log.open("wb") as out:
         process = subprocess.Popen(
-            list(command), stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+            list(command),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
             start_new_session=True,
         )
     try:
@@ -66,8 +69,19 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 @contextmanager
 def chroma_server(path: Path) -> Iterator[str]:
     """``chroma run`` from the venv's chromadb on a free loopback port; yields its URL."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     port = free_port()
     command = [str(VENV_BIN / "chroma"), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path)]
     url = f"http://127.0.0.1:{port}"
     with running(command, ready_url=f"{url}/api/v2/heartbeat", log=path.parent / f"chroma-{port}.log"):
         yield url
+
+
+def llama_server_command(port: int, *, alias: str = "smollm2") -> list[str]:
+    """``python -m llama_cpp.server`` serving the packaged SmolLM2 GGUF on 127.0.0.1:``port``."""
+    from qa_service.settings import packaged_gguf_path
+
+    return [
+        sys.executable, "-m", "llama_cpp.server", "--model", packaged_gguf_path(), "--model_alias", alias,
+        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2", "--verbose", "False",
+    ]  # fmt: skip
