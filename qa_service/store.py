@@ -190,6 +190,12 @@ class ChromaStore:
         results = [(_chunk(cid, text, meta), 1.0 - float(dist)) for cid, text, meta, dist in hits]
         return [(chunk, sim) for chunk, sim in results if chunk.document_id in ready]
 
+    def query_dense_ids(self, name: str, vector: Vectors, k: int) -> list[tuple[str, float]]:
+        """Nearest chunk ids and cosine similarities only: the hot path of retrieval, which already holds
+        every ready chunk in memory (no texts or metadata to fetch, no count round trip)."""
+        found = self._chunks(name).query(query_embeddings=vector[np.newaxis, :], n_results=k, include=["distances"])
+        return [(cid, 1.0 - float(dist)) for cid, dist in zip(found["ids"][0], found["distances"][0], strict=True)]
+
     def chunk_count(self, name: str) -> int:
         return int(self._chunks(name).count())
 
