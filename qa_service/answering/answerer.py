@@ -117,7 +117,8 @@ class Answerer:
         return Answer(question.text, text, False, "extractive", chosen)
 
     def _generative(self, question: QuestionAnalysis, evidence: list[Evidence], *, fallback: bool) -> Answer:
-        assert self._llm is not None, "generative mode needs an LLM"
+        if self._llm is None:  # a request for generative mode on a service without an LLM: 503, not a crash
+            raise LLMUnavailableError("generative mode needs an LLM; this service has none (QA_LLM__BACKEND=none)")
         passages = evidence[:EVIDENCE_FOR_LLM]
         numbered = "\n".join(
             f'<evidence id="{i}">{escape_delimiters(e.text)}</evidence>' for i, e in enumerate(passages, 1)
