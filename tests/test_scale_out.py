@@ -83,7 +83,7 @@ def test_an_ingest_and_a_delete_reach_both_processes(
         assert body["citations"][0]["source"].endswith("quokka.txt")
 
     # A fourth client deletes the quokka note straight in the shared Chroma.
-    settings = Settings(chroma={"url": shared_env["QA_CHROMA__URL"]})  # type: ignore[arg-type]
+    settings = Settings(chroma={"url": shared_env["QA_CHROMA__URL"]})
     store = ChromaStore(open_chroma_client(settings))
     collection = shared_env["QA_COLLECTION"]
     [note_id] = [d.id for d in store.list_documents(collection) if d.source.endswith("quokka.txt")]
