@@ -19,6 +19,8 @@ def print_report(retrieval: list[Row], ingestion: list[Row], throughput: list[Ro
         f"### Scale-out — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()} "
         f"{platform.processor() or ''}, {os.cpu_count()} CPUs, Python {platform.python_version()}\n"
     )
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"Load average at the end of the run: {load} (other jobs share these CPUs; read ratios, not absolutes).\n")
     print(f"Command: `make bench-scale`. Corpus: {distinct} real python-docs chunks (real embeddings) repeated with")
     print("noisy vectors up to each size; queries are the python-docs + seed eval questions, embedded on every call.\n")
     print("| store | chunks | write chunks/s | query embed p50 | Chroma query p50 | dense stage p50 / p95 "

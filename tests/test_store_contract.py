@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from qa_service.embeddings import SentenceTransformerEmbedder
-from qa_service.errors import NotFoundError
+from qa_service.errors import ConfigurationError, NotFoundError, ServiceUnavailableError
 from qa_service.services import Services, build_services
-from qa_service.settings import Settings
+from qa_service.settings import Settings, load_settings
 from tests.conftest import SEEDS, copy_seed, make_settings
+from tests.servers import free_port
 
 BACKENDS = ["embedded", "server"]
 QUESTION = "How many Druze civilians were killed in Sweida?"
@@ -143,3 +144,17 @@ def test_failed_file_leaves_nothing_behind(services: Services, collection: str, 
     report = services.ingestor.ingest_paths([bad], collection=collection)
     assert report.count("failed") == 1
     assert not services.store.has_collection(collection) or services.store.list_documents(collection) == []
+
+
+def test_a_malformed_chroma_url_is_a_settings_error() -> None:
+    with pytest.raises(ConfigurationError, match="QA_CHROMA__URL"):
+        load_settings(chroma={"url": "chroma:8000"})
+
+
+def test_an_unreachable_chroma_server_is_a_clear_unavailable_error(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    settings = make_settings(tmp_path, chroma={"url": f"http://127.0.0.1:{free_port()}"}, llm={"backend": "none"})
+    with pytest.raises(ServiceUnavailableError, match="cannot reach the Chroma server") as caught:
+        build_services(settings, embedder=embedder)
+    assert caught.value.code == "store_unavailable"

@@ -1,6 +1,6 @@
-"""The remote LLM backends against a real ``python -m llama_cpp.server`` serving the packaged SmolLM2 on
-loopback: plain and streamed replies, timeouts, a server that is down, retries with backoff, and the same
-answer verification as the embedded backend."""
+"""The LLM backends. The remote ones against a real ``python -m llama_cpp.server`` serving the packaged
+SmolLM2 on loopback: plain and streamed replies, timeouts, a server that is down, retries with backoff, and
+the same answer verification as the embedded backend."""
 
 from __future__ import annotations
 
@@ -51,6 +51,14 @@ def test_chat_and_stream_give_the_same_reply(llama_server: str) -> None:
     assert reply.strip()
     assert len(pieces) > 1  # really streamed, token by token
     assert "".join(pieces) == reply  # temperature 0: the same tokens either way
+
+
+def test_embedded_backend_streams_the_same_reply_too() -> None:
+    llm = build_llm(LLMSettings(backend="embedded"))
+    assert llm is not None
+    reply = llm.chat("You are terse.", "Name a colour.", max_tokens=12)
+    pieces = list(llm.stream("You are terse.", "Name a colour.", max_tokens=12))
+    assert len(pieces) > 1 and "".join(pieces) == reply
 
 
 def test_timeout_is_an_unavailable_error_after_the_retries(llama_server: str) -> None:
