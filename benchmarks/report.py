@@ -16,13 +16,22 @@ def _f(row: Row, key: str) -> float:
 
 def print_report(retrieval: list[Row], ingestion: list[Row], throughput: list[Row], *, distinct: int) -> None:
     print(
-        f"### Scale-out — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()} "
-        f"{platform.processor() or ''}, {os.cpu_count()} CPUs, Python {platform.python_version()}\n"
+        f"### Scale-out — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}\n"
     )
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"Load average at the end of the run: {load} (other jobs share these CPUs; read ratios, not absolutes).\n")
-    print(f"Command: `make bench-scale`. Corpus: {distinct} real python-docs chunks (real embeddings) repeated with")
-    print("noisy vectors up to each size; queries are the python-docs + seed eval questions, embedded on every call.\n")
+    print(f"Command: `make bench-scale`. Load average (1/5/15 min) at the end: {load}; other jobs share these CPUs.\n")
+    if retrieval:
+        _print_retrieval(retrieval, distinct)
+    if ingestion:
+        _print_ingestion(ingestion)
+    if throughput:
+        _print_throughput(throughput)
+
+
+def _print_retrieval(retrieval: list[Row], distinct: int) -> None:
+    print(f"Corpus: {distinct} real python-docs chunks (real embeddings) repeated with noisy vectors up to each")
+    print("size; queries are the python-docs + seed eval questions, embedded on every call.\n")
     print("| store | chunks | write chunks/s | query embed p50 | Chroma query p50 | dense stage p50 / p95 "
           "| numpy top-50 p50 / p95 | dense ÷ numpy | **end to end p50 / p95** | end-to-end q/s "
           "| BM25 index build s |")  # fmt: skip
@@ -41,7 +50,7 @@ def print_report(retrieval: list[Row], ingestion: list[Row], throughput: list[Ro
     print("stage = `HybridRetriever.retrieve_dense` with the query vector cached (version check + Chroma query + ids")
     print("resolved to cached chunks): what retrieval spends on dense search. numpy = exact top-50 by one matrix")
     print("product over the same vectors in memory, the physical-limit reference.\n")
-    print("How cost grows with corpus size (p50 ms, one `#` per unit of the scale):\n")
+    print("How cost grows with corpus size (p50 ms; bars scaled to the largest value):\n")
     print("```")
     series = [("end to end", "e2e_p50"), ("dense", "dense_p50"), ("numpy", "numpy_p50")]
     top = max(_f(r, key) for r in retrieval for _, key in series)
@@ -50,14 +59,22 @@ def print_report(retrieval: list[Row], ingestion: list[Row], throughput: list[Ro
             bar = "#" * max(1, round(BAR_WIDTH * _f(r, key) / top))
             print(f"{r['backend']:>8} {int(_f(r, 'chunks')):>7,} {label:>10} | {bar} {_f(r, key):.2f}")
     print("```\n")
+
+
+def _print_ingestion(ingestion: list[Row]) -> None:
     print("| ingestion (seed copies, real pipeline) | chunks | ingest chunks/s | raw encode chunks/s | ratio |")
     print("|---|---|---|---|---|")
     for r in ingestion:
         print(f"| {r['backend']} Chroma | {int(_f(r, 'chunks'))} | {_f(r, 'ingest_chunks_per_s'):.1f} "
               f"| {_f(r, 'raw_chunks_per_s'):.1f} | {_f(r, 'ratio'):.2f} |")  # fmt: skip
-    print("\n| `/ask` extractive, `qa-service serve --workers N`, Chroma server, 8 HTTP clients | requests | errors "
+    print()
+
+
+def _print_throughput(throughput: list[Row]) -> None:
+    print("| `/ask` extractive, `qa-service serve --workers N`, Chroma server, 8 HTTP clients | requests | errors "
           "| req/s | p50 ms | p95 ms |")  # fmt: skip
     print("|---|---|---|---|---|---|")
     for r in throughput:
         print(f"| {int(_f(r, 'workers'))} worker(s) | {int(_f(r, 'requests'))} | {int(_f(r, 'errors'))} "
               f"| {_f(r, 'rps'):.1f} | {_f(r, 'p50_ms'):.1f} | {_f(r, 'p95_ms'):.1f} |")  # fmt: skip
+    print()

@@ -166,13 +166,15 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=60, help="seed copies for the ingestion benchmark")
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--seconds", type=float, default=20.0, help="load duration per worker count")
+    parser.add_argument("--parts", default="retrieval,ingestion,ask", help="which parts to run (comma-separated)")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     embedder = SentenceTransformerEmbedder(packaged_embedding_model_path())
-    retrieval = run_retrieval([int(s) for s in args.sizes.split(",")], args.distinct, embedder)
-    ingestion = run_ingestion(args.copies, embedder)
-    throughput = run_ask_throughput([int(w) for w in args.workers.split(",")], args.seconds)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    retrieval = run_retrieval(sizes, args.distinct, embedder) if "retrieval" in parts else []
+    ingestion = run_ingestion(args.copies, embedder) if "ingestion" in parts else []
+    throughput = run_ask_throughput([int(w) for w in args.workers.split(",")], args.seconds) if "ask" in parts else []
     print_report(retrieval, ingestion, throughput, distinct=args.distinct)
-
 
 if __name__ == "__main__":
     main()

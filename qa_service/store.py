@@ -24,6 +24,7 @@ from qa_service.errors import NotFoundError
 _DOCS_SUFFIX = "__docs"
 _VERSION_KEY = "qa_version"
 READY = "ready"
+_PAGE = 5000  # records per get() when reading a whole collection
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,11 +171,16 @@ class ChromaStore:
     def all_chunks(self, name: str) -> list[Chunk]:
         """Every chunk of every ready document (for the lexical index)."""
         ready = self.ready_document_ids(name)
-        found = self._chunks(name).get(include=["documents", "metadatas"])
-        chunks = (
-            _chunk(cid, text, meta)
-            for cid, text, meta in zip(found["ids"], found["documents"], found["metadatas"], strict=True)
-        )
+        collection = self._chunks(name)
+        chunks: list[Chunk] = []
+        # Paged: one get() of a whole large collection fails in embedded Chroma ("too many SQL variables",
+        # seen at 100k chunks).
+        for offset in range(0, int(collection.count()), _PAGE):
+            found = collection.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+            chunks += [
+                _chunk(cid, text, meta)
+                for cid, text, meta in zip(found["ids"], found["documents"], found["metadatas"], strict=True)
+            ]
         return [c for c in chunks if c.document_id in ready]
 
     def query_dense(self, name: str, vector: Vectors, k: int, ready: set[str]) -> list[tuple[Chunk, float]]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from qa_service import store as store_module
 from qa_service.embeddings import SentenceTransformerEmbedder
 from qa_service.errors import ConfigurationError, NotFoundError, ServiceUnavailableError
 from qa_service.services import Services, build_services
@@ -158,3 +159,14 @@ def test_an_unreachable_chroma_server_is_a_clear_unavailable_error(
     with pytest.raises(ServiceUnavailableError, match="cannot reach the Chroma server") as caught:
         build_services(settings, embedder=embedder)
     assert caught.value.code == "store_unavailable"
+
+
+def test_whole_collection_reads_are_paged(
+    services: Services, collection: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One get() of a large collection fails in embedded Chroma (too many SQL variables at 100k chunks)."""
+    monkeypatch.setattr(store_module, "_PAGE", 4)
+    services.ingestor.ingest_paths([SEEDS], collection=collection)
+    chunks = services.store.all_chunks(collection)
+    assert services.store.chunk_count(collection) > 8  # several pages
+    assert len({c.id for c in chunks}) == len(chunks) == services.store.chunk_count(collection)
