@@ -64,9 +64,10 @@ bench: setup
 	$(BIN)/python -m benchmarks.core
 
 # Retrieval at 1k/10k/100k chunks (embedded vs server Chroma vs numpy), ingestion, /ask with 1/2/4 workers
-# (~15 min on 2 CPUs); prints the Markdown section for BENCHMARKS.md.
+# (~15 min on 2 CPUs); prints the Markdown section for BENCHMARKS.md. One math thread per process, as in
+# docker-compose.yml: a 2-thread torch on 2 shared CPUs embeds a question 5-15x slower (BENCHMARKS.md).
 bench-scale: setup system-deps
-	$(BIN)/python -m benchmarks.scale
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m benchmarks.scale
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache
