@@ -13,7 +13,7 @@ LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 EVAL_DATA_DIR ?= .data/eval
 PYTHON_DOCS := /usr/share/doc/python3-doc/html
 
-.PHONY: setup run test lint unit eval system-deps bench bench-load clean
+.PHONY: setup run test lint unit eval system-deps bench bench-load bench-scale clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,11 +47,13 @@ unit: setup system-deps
 eval: setup system-deps
 	QA_DATA_DIR=$(EVAL_DATA_DIR) $(BIN)/qa-service eval --baseline dense-only --out eval-out
 
-# System packages the tests need: Debian's python3-doc (the larger eval corpus, read in place) and
-# chromium (the page tests drive it headless; test tools cannot download their own browsers here).
+# System packages the tests need: Debian's python3-doc (the larger eval corpus, read in place),
+# chromium (the page tests drive it headless; test tools cannot download their own browsers here) and
+# docker-compose (tests/test_compose.py runs `docker-compose config`, which needs no Docker engine).
 system-deps:
 	@missing=""; test -d $(PYTHON_DOCS) || missing="$$missing python3-doc"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing$$missing"; apt-get update -qq && \
@@ -70,6 +72,12 @@ bench-load: setup
 	  until curl -sf http://127.0.0.1:8765/readyz >/dev/null; do sleep 0.5; done; \
 	  $(BIN)/python -m benchmarks.load --url http://127.0.0.1:8765 --baselines; status=$$?; \
 	  kill $$(cat .data/bench-load/pid); exit $$status
+
+# Retrieval at 1k/10k/100k chunks (embedded vs server Chroma vs numpy), ingestion, /ask with 1/2/4 workers
+# (~15 min on 2 CPUs); prints the Markdown section for BENCHMARKS.md. One math thread per process, as in
+# docker-compose.yml: a 2-thread torch on 2 shared CPUs embeds a question 5-15x slower (BENCHMARKS.md).
+bench-scale: setup system-deps
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m benchmarks.scale
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from qa_service.domain import Chunk, ScoredChunk
-from qa_service.embeddings import Embedder
+from qa_service.embeddings import Embedder, Vectors
 from qa_service.store import ChromaStore
 from qa_service.text import stem_terms, words
 
@@ -70,6 +70,7 @@ class _CachedIndex:
     version: str
     index: LexicalIndex
     ready: set[str]
+    by_id: dict[str, Chunk]  # every chunk of a ready document: dense hits are resolved here, not in Chroma
 
 
 class HybridRetriever:
@@ -104,7 +105,8 @@ class HybridRetriever:
             cached = self._indexes.get(collection)
             if cached is None or cached.version != version:
                 ready = self._store.ready_document_ids(collection)
-                cached = _CachedIndex(version, LexicalIndex(self._store.all_chunks(collection)), ready)
+                chunks = self._store.all_chunks(collection)
+                cached = _CachedIndex(version, LexicalIndex(chunks), ready, {c.id: c for c in chunks})
                 self._indexes[collection] = cached
         return cached
 
@@ -112,9 +114,15 @@ class HybridRetriever:
         """The ``top_k`` best chunks for ``question``; each carries its fused score and source ranks."""
         lexical = self.lexical_index(collection)
         vector = self._embedder.embed_cached([question])[0]
-        dense = self._store.query_dense(collection, vector, self._candidates, lexical.ready)
+        dense = self._dense(lexical, collection, vector, self._candidates)
         sparse = lexical.index.search(question, self._candidates)
         return fuse_rankings(dense, sparse, method=self._fusion, alpha=self._alpha, rrf_k=self._rrf_k)[:top_k]
+
+    def _dense(self, cached: _CachedIndex, collection: str, vector: Vectors, k: int) -> list[tuple[Chunk, float]]:
+        """Chroma's nearest ids, resolved against the cached ready chunks (an id missing there belongs to a
+        document that is not ready, or arrived after the cache was built, and is skipped as before)."""
+        hits = self._store.query_dense_ids(collection, vector, k)
+        return [(cached.by_id[cid], sim) for cid, sim in hits if cid in cached.by_id]
 
     def prevalence(self, words: set[str], *, collection: str) -> dict[str, float]:
         """How common each word is in the collection (see ``LexicalIndex.prevalence``)."""
@@ -123,9 +131,9 @@ class HybridRetriever:
 
     def retrieve_dense(self, question: str, *, collection: str, top_k: int) -> list[ScoredChunk]:
         """Dense-only ranking (the baseline the evaluation compares against)."""
-        ready = self.lexical_index(collection).ready
+        cached = self.lexical_index(collection)
         vector = self._embedder.embed_cached([question])[0]
-        dense = self._store.query_dense(collection, vector, top_k, ready)
+        dense = self._dense(cached, collection, vector, top_k)
         return [ScoredChunk(c, sim, dense_rank=r, dense_similarity=sim) for r, (c, sim) in enumerate(dense, 1)]
 
 

@@ -13,6 +13,7 @@ from qa_service.answering.answerer import Answerer
 from qa_service.answering.claims import ClaimLookup
 from qa_service.answering.evidence import DocumentCache, EvidenceRanker
 from qa_service.answering.prompts import PromptTemplate
+from qa_service.chroma_client import open_chroma_client
 from qa_service.embeddings import Embedder, SentenceTransformerEmbedder
 from qa_service.ingest.jobs import IngestionQueue
 from qa_service.ingest.pipeline import Ingestor
@@ -42,7 +43,7 @@ class Services:
 def build_services(settings: Settings, *, embedder: Embedder | None = None) -> Services:
     """Open the store, load the embedding model and wire the pipeline. ``embedder`` lets tests share one."""
     keys = KeyRing.from_settings(settings.auth)  # a bad key entry fails before anything heavy is loaded
-    store = ChromaStore.persistent(settings.data_dir / "chroma")
+    store = ChromaStore(open_chroma_client(settings))
     embedder = embedder or SentenceTransformerEmbedder(
         settings.embedding.resolved_model_path(), batch_size=settings.embedding.batch_size
     )
@@ -79,6 +80,7 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
         spool_dir=settings.data_dir / "uploads",
         dimension=embedder.dimension,
         workers=settings.ingest.workers,
+        stale_after=settings.ingest.stale_after_s,
     )
     gate = GenerationGate(settings.limits.generation_queue)
     metrics = Metrics()

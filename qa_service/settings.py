@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from qa_service.errors import ConfigurationError
 
 AnswerMode = Literal["auto", "extractive", "generative"]
-LLMBackend = Literal["embedded", "none", "test"]
+LLMBackend = Literal["embedded", "openai", "ollama", "none", "test"]
 # Chroma allows 3..63 characters; the store adds "__docs" for the document records.
 COLLECTION_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9_-]{1,55}[a-zA-Z0-9]$"
 
@@ -70,8 +70,33 @@ class RetrievalSettings(BaseModel):
     rrf_k: int = Field(default=60, ge=1, description="reciprocal rank fusion constant")
 
 
+class ChromaSettings(BaseModel):
+    url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/]+(:\d+)?/?$",
+        description="Chroma server (http://host:port); unset = embedded Chroma under data_dir",
+        examples=["http://chroma:8000"],
+    )
+    token: str | None = Field(default=None, description="sent as the auth header to the Chroma server")
+    token_header: Literal["Authorization", "X-Chroma-Token"] = Field(
+        default="Authorization", description="Authorization sends `Bearer <token>`; X-Chroma-Token the bare token"
+    )
+
+
 class LLMSettings(BaseModel):
-    backend: LLMBackend = Field(default="embedded", description="embedded = llama.cpp in-process")
+    backend: LLMBackend = Field(
+        default="embedded",
+        description="embedded = llama.cpp in-process; openai = any OpenAI-compatible server; ollama = Ollama",
+    )
+    base_url: str | None = Field(
+        default=None,
+        description="openai: the /v1 base URL (default api.openai.com); ollama: default http://127.0.0.1:11434",
+    )
+    model: str | None = Field(default=None, description="model name on the remote server (openai, ollama)")
+    api_key: str | None = Field(default=None, description="openai: the API key (local servers accept any)")
+    timeout_s: float = Field(default=60.0, gt=0, le=3600, description="per request to a remote LLM")
+    max_retries: int = Field(default=2, ge=0, le=10, description="retries of transient remote errors")
+    retry_backoff_s: float = Field(default=0.5, ge=0, le=60, description="first retry delay; doubles each time")
     model_path: str | None = Field(default=None, description="GGUF file; default: the packaged SmolLM2-135M")
     context_size: int = Field(default=2048, ge=256)
     max_tokens: int = Field(default=64, ge=8, le=4096)
@@ -109,6 +134,9 @@ class AuthSettings(BaseModel):
 
 class IngestSettings(BaseModel):
     workers: int = Field(default=1, ge=1, le=8, description="background ingestion threads")
+    stale_after_s: float = Field(
+        default=900.0, gt=0, description="another process's unfinished document is taken over at start-up after this"
+    )
 
 
 class Settings(BaseSettings):
@@ -117,6 +145,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QA_", env_nested_delimiter="__", extra="forbid")
 
     data_dir: Path = Field(default=Path(".data"), description="where the embedded Chroma keeps its files")
+    chroma: ChromaSettings = ChromaSettings()
     collection: str = Field(default="default", pattern=COLLECTION_PATTERN)
     answer_mode: AnswerMode = Field(default="extractive", description="default mode of /ask")
     embedding: EmbeddingSettings = EmbeddingSettings()

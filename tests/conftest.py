@@ -105,3 +105,12 @@ def secured(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> Iterator[T
     settings = auth_settings(tmp_path)
     with TestClient(create_app(settings, services=build_services(settings, embedder=embedder))) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def chroma_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server (``chroma run``) on a free 127.0.0.1 port, shared by the session."""
+    from tests.servers import chroma_server
+
+    with chroma_server(tmp_path_factory.mktemp("chroma-server") / "data") as url:
+        yield url

@@ -1,4 +1,4 @@
-"""Real `qa-service serve` processes on loopback ports, for tests that need a separate process (kill, restart)."""
+"""Real servers for tests: started as subprocesses on free 127.0.0.1 ports, stopped by their fixtures."""
 
 from __future__ import annotations
 
@@ -8,15 +8,83 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+VENV_BIN = Path(sys.executable).parent
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running(
+    command: Sequence[str], *, ready_url: str, log: Path, timeout_s: float = 120.0, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start ``command``, wait until ``ready_url`` answers 200, and stop the process (group) afterwards."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            list(command),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{command[0]} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                if httpx.get(ready_url, timeout=2.0).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{command[0]} not ready after {timeout_s}s:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield process
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process group we started, SIGKILL if it lingers."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=15)
+
+
+@contextmanager
+def chroma_server(path: Path) -> Iterator[str]:
+    """``chroma run`` from the venv's chromadb on a free loopback port; yields its URL."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    command = [str(VENV_BIN / "chroma"), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path)]
+    url = f"http://127.0.0.1:{port}"
+    with running(command, ready_url=f"{url}/api/v2/heartbeat", log=path.parent / f"chroma-{port}.log"):
+        yield url
+
+
+def llama_server_command(port: int, *, alias: str = "smollm2") -> list[str]:
+    """``python -m llama_cpp.server`` serving the packaged SmolLM2 GGUF on 127.0.0.1:``port``."""
+    from qa_service.settings import packaged_gguf_path
+
+    return [
+        sys.executable, "-m", "llama_cpp.server", "--model", packaged_gguf_path(), "--model_alias", alias,
+        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2", "--verbose", "False",
+    ]  # fmt: skip
 
 
 class ServerProcess:

@@ -13,8 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from qa_service.ingest.jobs import IngestionQueue
 from qa_service.services import Services
 from qa_service.store import ChromaStore
+from qa_service.store.integrity import integrity_problems
 from tests.conftest import SEED_FILE
 from tests.servers import ServerProcess
 
@@ -86,7 +88,7 @@ def test_sigkill_mid_ingestion_then_restart(data_dir: Path, tmp_path: Path) -> N
         restarted.stop()
 
     store = ChromaStore.persistent(data_dir / "chroma")
-    assert store.integrity_problems("default") == []
+    assert integrity_problems(store, "default") == []
     assert len(store.list_documents("default")) == DOCUMENTS
     spooled = [p for p in (data_dir / "uploads" / "default").iterdir() if not p.suffix]
     assert spooled == [], "spooled uploads are removed once ready"
@@ -119,3 +121,12 @@ def test_recovery_takes_over_only_work_whose_process_is_gone(tmp_path: Path, fre
     states = {info.id: (info.state, info.error) for info in store.list_documents("default")}
     assert states["dead"] == ("failed", "interrupted; upload it again")  # no spooled bytes, no text: failed
     assert states["live"][0] == "received" and states["remote"][0] == "received"
+    # A replica that never came back: once its work has made no progress for stale_after, it is taken over.
+    patient = IngestionQueue(
+        store=store,
+        ingestor=fresh_services.ingestor,
+        spool_dir=fresh_services.settings.data_dir / "uploads",
+        dimension=384,
+        stale_after=0.001,
+    )
+    assert {info.id for info in patient.recover()} == {"live", "remote"}

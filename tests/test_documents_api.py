@@ -9,6 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from qa_service.services import Services
+from qa_service.store.integrity import integrity_problems
 from tests.conftest import READER_KEY, SEED_FILE, WRITER_KEY, bearer, wait_for_states
 
 W, R = bearer(WRITER_KEY), bearer(READER_KEY)
@@ -63,7 +64,7 @@ def test_same_content_twice_is_one_document(secured: TestClient) -> None:
     store = _services(secured).store
     assert len(store.list_documents("default")) == 1
     assert store.chunk_count("default") == store.document_info("default", str(first[0]["id"])).chunk_count
-    assert store.integrity_problems("default") == []
+    assert integrity_problems(store, "default") == []
 
 
 def test_new_version_of_a_source_replaces_the_old(secured: TestClient) -> None:
@@ -121,7 +122,7 @@ def test_reindex_keeps_the_document_whole(secured: TestClient) -> None:
     after = wait_for_states(secured, [str(accepted[0]["status_url"])], R)[0]
     assert after["state"] == "ready" and after["chunk_count"] == before["chunk_count"]
     assert float(after["updated_at"]) > float(before["updated_at"])
-    assert _services(secured).store.integrity_problems("default") == []
+    assert integrity_problems(_services(secured).store, "default") == []
 
 
 def test_collections_are_created_on_first_upload_and_kept_apart(secured: TestClient) -> None:
@@ -145,7 +146,7 @@ def test_a_file_that_fails_to_parse_is_failed_with_its_reason_and_leaves_nothing
     assert records[0]["state"] == "failed" and "not a readable PDF" in str(records[0]["error"])
     assert records[1]["state"] == "ready"
     store = _services(secured).store
-    assert store.integrity_problems("default") == []
+    assert integrity_problems(store, "default") == []
     assert all(c.document_id != accepted[0]["id"] for c in store.all_chunks("default"))
 
 

@@ -12,6 +12,7 @@ from pypdf import PdfWriter
 from pypdf.generic import NameObject, StreamObject
 
 from qa_service.services import Services
+from qa_service.store.integrity import integrity_problems
 from tests.conftest import READER_KEY, SEED_FILE, WRITER_KEY, bearer, wait_for_states
 
 W, R = bearer(WRITER_KEY), bearer(READER_KEY)
@@ -93,7 +94,7 @@ def test_pdf_with_ten_thousand_empty_pages_fails_with_a_reason(secured: TestClie
     assert accepted.status_code == 202
     record = wait_for_states(secured, [accepted.json()["documents"][0]["status_url"]], R)[0]
     assert record["state"] == "failed" and "10000 pages; the limit is 2000" in record["error"]
-    assert _store(secured).integrity_problems("default") == []
+    assert integrity_problems(_store(secured), "default") == []
 
 
 def test_pdf_whose_stream_inflates_to_100_megabytes_is_contained(secured: TestClient) -> None:

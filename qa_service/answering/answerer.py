@@ -54,6 +54,14 @@ class Answer:
     conflicts: list[Conflict] = field(default_factory=list)  # every side's evidence is in ``citations``
 
 
+def no_llm_error() -> InvalidInputError:
+    """Generative mode asked of a deployment without an LLM: not transient, so a 422 rather than a 503."""
+    return InvalidInputError(
+        "generative mode needs an LLM and none is configured (QA_LLM__BACKEND=none); use mode extractive or auto",
+        code="mode_unavailable",
+    )
+
+
 class Answerer:
     """Answers questions over one store; modes share retrieval, evidence and refusal."""
 
@@ -185,12 +193,8 @@ class Answerer:
         *,
         fallback: bool,
     ) -> Answer:
-        if self._llm is None:  # not transient, so not a 503: this deployment has no LLM at all
-            raise InvalidInputError(
-                "generative mode needs an LLM and none is configured (QA_LLM__BACKEND=none); "
-                "use mode extractive or auto",
-                code="mode_unavailable",
-            )
+        if self._llm is None:
+            raise no_llm_error()
         passages = evidence[:EVIDENCE_FOR_LLM]
         numbered = "\n".join(
             f'<evidence id="{i}">{escape_delimiters(e.text)}</evidence>' for i, e in enumerate(passages, 1)

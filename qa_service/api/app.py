@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from qa_service import __version__
 from qa_service.api.errors import install_error_handlers
 from qa_service.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from qa_service.api.routes import ask, collections, documents, health, page
+from qa_service.api.routes import ask, collections, documents, health, openai_compat, page
 from qa_service.metrics import Metrics
 from qa_service.services import Services, build_services
 from qa_service.settings import Settings
@@ -68,6 +68,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(collections.router)
     app.include_router(health.router)
     app.include_router(page.router)
+    app.include_router(openai_compat.router)
     app.mount("/static", StaticFiles(directory=page.WEB_DIR), name="static")
     return app
 

@@ -14,6 +14,7 @@ import logging
 import os
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from pathlib import Path
 from qa_service.errors import NotFoundError
 from qa_service.ingest.pipeline import Ingestor, document_id_for
 from qa_service.store import FAILED, IN_PROGRESS, READY, RECEIVED, ChromaStore, DocumentInfo
+from qa_service.store.integrity import remove_orphan_chunks
 
 log = logging.getLogger("qa_service.ingest")
 _STOP = ("", "", "")
@@ -42,13 +44,21 @@ class IngestionQueue:
     """Owns the upload spool and the ingestion worker threads."""
 
     def __init__(
-        self, *, store: ChromaStore, ingestor: Ingestor, spool_dir: Path, dimension: int, workers: int = 1
+        self,
+        *,
+        store: ChromaStore,
+        ingestor: Ingestor,
+        spool_dir: Path,
+        dimension: int,
+        workers: int = 1,
+        stale_after: float = 900.0,
     ) -> None:
         self._store = store
         self._ingestor = ingestor
         self._spool = spool_dir
         self._dimension = dimension
         self._workers = workers
+        self._stale_after = stale_after
         self._queue: queue.Queue[tuple[str, str, str]] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._cancelled: set[tuple[str, str]] = set()
@@ -125,7 +135,7 @@ class IngestionQueue:
         with _exclusive(self._spool / ".recover.lock"):  # workers starting together must not both take over
             for collection in self._store.collection_names():
                 for info in self._store.unfinished_documents(collection):
-                    if not self._owner_is_gone(info.owner):
+                    if not self._owner_is_gone(info.owner) and time.time() - info.updated_at < self._stale_after:
                         continue
                     recovered.append(info)
                     if self._can_process(collection, info.id):
@@ -134,13 +144,14 @@ class IngestionQueue:
                         log.warning("resuming ingestion of %s (%s) in %r", info.source, info.id, collection)
                     else:
                         self._store.set_state(collection, info.id, FAILED, error="interrupted; upload it again")
-                removed = self._store.remove_orphan_chunks(collection)
+                removed = remove_orphan_chunks(self._store, collection)
                 if removed:
                     log.warning("removed %d orphan chunks from %r", removed, collection)
         return recovered
 
     def _owner_is_gone(self, owner: str) -> bool:
-        """True for this node's dead processes (and unowned records); False for live ones and other nodes."""
+        """True for this node's dead processes (and unowned records); False for live ones and other nodes
+        (whose work is taken over only once it has made no progress for ``stale_after`` seconds)."""
         if not owner:
             return True
         node, _, pid = owner.rpartition(":")

@@ -13,7 +13,7 @@ from qa_service.retrieval import HybridRetriever
 
 
 class QAServiceRetriever(BaseRetriever):
-    """Hybrid (dense + BM25, RRF) or dense-only retrieval over one collection."""
+    """Hybrid (dense + BM25, fused as settings say) or dense-only retrieval over one collection."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 

@@ -10,7 +10,7 @@ import anyio
 from fastapi import APIRouter
 from sse_starlette.sse import EventSourceResponse
 
-from qa_service.answering.answerer import Answer
+from qa_service.answering.answerer import Answer, no_llm_error
 from qa_service.api.deps import ReaderDep, ServicesDep, resolve_collection
 from qa_service.api.schemas import (
     COMMON_ERRORS,
@@ -38,20 +38,26 @@ router = APIRouter(tags=["ask"])
 )
 async def ask(request: AskRequest, services: ServicesDep, principal: ReaderDep) -> Any:
     """Answer a question from the indexed documents, citing the exact characters that support it."""
+    answer, collection = prepare_answer(request, services, principal)
+    if request.stream:
+        return EventSourceResponse(_stream(answer, collection))
+    return to_response(await anyio.to_thread.run_sync(answer), collection)
+
+
+def prepare_answer(request: AskRequest, services: Services, principal: Principal) -> tuple[Callable[[], Answer], str]:
+    """Validate a question (limits, the key's collections), and return the work that answers it — holding
+    a generation-queue slot when it uses the LLM, recording stage metrics — with the collection asked.
+    Shared by /ask and the OpenAI-compatible surface."""
     question, collection, top_k, mode = _validated(request, services, principal)
-    uses_llm = mode != "extractive" and services.answerer.has_llm
 
     def answer() -> Answer:
         result = services.answerer.ask(question, collection=collection, top_k=top_k, mode=mode, history=request.history)
         services.metrics.observe_stages(result.timings_ms, result.mode)
         return result
 
-    if uses_llm:
-        answer = _gated(answer, services)
-
-    if request.stream:
-        return EventSourceResponse(_stream(answer, collection))
-    return to_response(await anyio.to_thread.run_sync(answer), collection)
+    if mode != "extractive" and services.answerer.has_llm:
+        return _gated(answer, services), collection
+    return answer, collection
 
 
 def _gated(answer: Callable[[], Answer], services: Services) -> Callable[[], Answer]:
@@ -86,7 +92,10 @@ def _validated(request: AskRequest, services: Services, principal: Principal) ->
     collection = resolve_collection(services, principal, request.collection)
     if not services.store.has_collection(collection):
         raise NotFoundError(f"collection {collection!r} does not exist", code="collection_not_found")
-    return question, collection, top_k, request.mode or settings.answer_mode
+    mode = request.mode or settings.answer_mode
+    if mode == "generative" and not services.answerer.has_llm:
+        raise no_llm_error()  # before a stream starts, so a client gets the 422 rather than an error event
+    return question, collection, top_k, mode
 
 
 async def _stream(answer: Callable[[], Answer], collection: str) -> AsyncIterator[dict[str, str]]:
@@ -97,12 +106,12 @@ async def _stream(answer: Callable[[], Answer], collection: str) -> AsyncIterato
     except QAError as exc:  # the status line is already sent: report the error as an event
         yield {"event": "error", "data": json.dumps({"code": exc.code, "message": exc.message})}
         return
-    for piece in _pieces(result.answer):
+    for piece in answer_pieces(result.answer):
         yield {"event": "token", "data": json.dumps({"text": piece})}
     yield {"event": "final", "data": to_response(result, collection).model_dump_json()}
 
 
-def _pieces(text: str) -> list[str]:
+def answer_pieces(text: str) -> list[str]:
     words = text.split(" ")
     return [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
 

@@ -1,0 +1,111 @@
+"""Scale benchmarks over real processes: ingestion into embedded vs server Chroma next to raw encode, and
+``/ask`` throughput of ``qa-service serve --workers N`` (real uvicorn on loopback) sharing one Chroma server."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from benchmarks.core import _copies, _raw_encode
+from evals.dataset import DATASETS_DIR, load_dataset
+from evals.metrics import percentile
+from qa_service.embeddings import SentenceTransformerEmbedder
+from qa_service.ingest.chunking import chunk_document
+from qa_service.ingest.pipeline import prepare_document
+from qa_service.services import build_services
+from qa_service.settings import Settings
+from tests.servers import VENV_BIN, chroma_server, free_port, running
+
+SEED = next((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
+CLIENTS = 8  # concurrent HTTP clients driving /ask
+Row = dict[str, float | str]
+
+
+def run_ingestion(copies: int, embedder: SentenceTransformerEmbedder) -> list[Row]:
+    """Seed copies through the real pipeline into each store, with raw encode of the same chunks before/after."""
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp_name, chroma_server(Path(tmp_name) / "server" / "data") as url:
+        tmp = Path(tmp_name)
+        docs = tmp / "docs"
+        docs.mkdir()
+        files = _copies(docs, copies)
+        chunks = [
+            c.search_text
+            for f in files
+            for c in chunk_document(prepare_document(f.read_bytes(), str(f)), chunk_size=700, chunk_overlap=100)
+        ]
+        for backend, chroma in (("embedded", {}), ("server", {"url": url})):
+            raw_before = _raw_encode(embedder, chunks)
+            settings = Settings(data_dir=tmp / backend, chroma=chroma, llm={"backend": "none"})
+            services = build_services(settings, embedder=embedder)
+            started = time.perf_counter()
+            report = services.ingestor.ingest_paths(files, collection="ingest")
+            rate = report.chunks / (time.perf_counter() - started)
+            raw_after = _raw_encode(embedder, chunks)
+            assert report.chunks == len(chunks), (report.chunks, len(chunks))
+            raw = max(raw_before, raw_after)
+            rows.append({"backend": backend, "chunks": len(chunks), "ingest_chunks_per_s": rate,
+                         "raw_chunks_per_s": raw, "ratio": rate / raw})  # fmt: skip
+            print(f"# {rows[-1]}", flush=True)
+    return rows
+
+
+def _load(url: str, questions: list[str], seconds: float) -> tuple[int, list[float], int]:
+    """CLIENTS threads post /ask (extractive) in a loop for ``seconds``; returns (done, latencies, errors)."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client(offset: int) -> None:
+        nonlocal errors
+        with httpx.Client(base_url=url, timeout=60.0) as http:
+            i = offset
+            while time.monotonic() < deadline:
+                started = time.perf_counter()
+                response = http.post("/ask", json={"question": questions[i % len(questions)], "mode": "extractive"})
+                elapsed = (time.perf_counter() - started) * 1000.0
+                with lock:
+                    if response.status_code == 200:
+                        latencies.append(elapsed)
+                    else:
+                        errors += 1
+                i += CLIENTS
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return len(latencies), latencies, errors
+
+
+def run_ask_throughput(workers: list[int], seconds: float) -> list[Row]:
+    questions = [c.question for name in ("seed", "seed_holdout") for c in load_dataset(DATASETS_DIR / f"{name}.jsonl")]
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp_name, chroma_server(Path(tmp_name) / "server" / "data") as chroma_url:
+        tmp = Path(tmp_name)
+        env = {"QA_CHROMA__URL": chroma_url, "QA_DATA_DIR": str(tmp / "data"), "QA_LLM__BACKEND": "none"}
+        subprocess.run(
+            [str(VENV_BIN / "qa-service"), "ingest", str(SEED)], env={**os.environ, **env}, check=True,
+            capture_output=True,
+        )  # fmt: skip
+        for n in workers:
+            port = free_port()
+            command = [str(VENV_BIN / "qa-service"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+            url = f"http://127.0.0.1:{port}"
+            log = tmp / f"serve-{n}.log"
+            with running([*command, "--workers", str(n)], ready_url=f"{url}/readyz", log=log, env=env):
+                _load(url, questions, min(10.0, seconds))  # warm-up: every worker loads its models and caches
+                done, latencies, errors = _load(url, questions, seconds)
+            rows.append({"workers": n, "requests": done, "errors": errors, "rps": done / seconds,
+                         "p50_ms": statistics.median(latencies), "p95_ms": percentile(latencies, 95)})  # fmt: skip
+            print(f"# {rows[-1]}", flush=True)
+    return rows

@@ -1,0 +1,263 @@
+"""ChromaStore: the one owner of Chroma reads and writes. Chroma is the source of truth: chunk vectors and
+texts, and one record per document. A document becomes visible to readers only when its record says
+``ready``, which is written after all of its chunks, so a question never sees half of a document.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa_service.domain import Chunk, Document
+from qa_service.embeddings import Vectors
+from qa_service.errors import NotFoundError
+from qa_service.store.records import (
+    DOCS_SUFFIX,
+    EMBEDDED,
+    FAILED,
+    IN_PROGRESS,
+    READY,
+    RECEIVED,
+    DocumentInfo,
+    DocumentState,
+    StoredDocument,
+    centroid,
+    chunk_from,
+    chunk_metadata,
+    document_from,
+    info_from,
+    placeholder_vector,
+    record_metadata,
+    stamp,
+    validate_collection_name,
+)
+
+_VERSION_KEY = "qa_version"
+_PAGE = 5000  # records per get(): one get() of a whole large collection fails in embedded Chroma
+# ("too many SQL variables", seen at 100k chunks)
+
+
+class ChromaStore:
+    """Reads and writes documents and chunks; always passes our own vectors (no Chroma embedding function)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    @classmethod
+    def persistent(cls, path: Path) -> ChromaStore:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        path.mkdir(parents=True, exist_ok=True)
+        client = chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+        return cls(client)
+
+    # -- collections -------------------------------------------------------------------------
+
+    def collection_names(self) -> list[str]:
+        names = [c if isinstance(c, str) else c.name for c in self._client.list_collections()]
+        return sorted(n.removesuffix(DOCS_SUFFIX) for n in names if n.endswith(DOCS_SUFFIX))
+
+    def has_collection(self, name: str) -> bool:
+        return name in self.collection_names()
+
+    def _chunks(self, name: str, *, create: bool = False) -> Any:
+        if create:
+            self._docs(name, create=True)
+        return self._open(name, create=create)
+
+    def _docs(self, name: str, *, create: bool = False) -> Any:
+        if create:
+            validate_collection_name(name)
+            self._open(name, create=True)  # a collection always has both halves
+        return self._open(name + DOCS_SUFFIX, create=create)
+
+    def _open(self, name: str, *, create: bool) -> Any:
+        if create:
+            return self._client.get_or_create_collection(
+                name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+            )
+        try:
+            return self._client.get_collection(name, embedding_function=None)
+        except Exception as exc:  # chromadb raises NotFoundError or ValueError depending on version
+            raise NotFoundError(
+                f"collection {name.removesuffix(DOCS_SUFFIX)!r} does not exist", code="collection_not_found"
+            ) from exc
+
+    def version(self, name: str) -> str:
+        """A token that changes on every write to the collection (drives lexical index rebuilds)."""
+        metadata = self._docs(name).metadata or {}
+        return str(metadata.get(_VERSION_KEY, ""))
+
+    def _bump_version(self, name: str) -> None:
+        self._docs(name).modify(metadata={_VERSION_KEY: uuid.uuid4().hex})
+
+    # -- documents -----------------------------------------------------------------------------
+
+    def get_document(self, name: str, document_id: str) -> Document:
+        found = self._docs(name).get(ids=[document_id], include=["documents", "metadatas"])
+        if not found["ids"]:
+            raise NotFoundError(f"document {document_id!r} not found in {name!r}", code="document_not_found")
+        return document_from(document_id, found["documents"][0], found["metadatas"][0])
+
+    def list_documents(self, name: str) -> list[DocumentInfo]:
+        """Every document of the collection, in any state, ordered by source."""
+        rows = _get_all(self._docs(name), include=["metadatas"])
+        return sorted(
+            (info_from(doc_id, meta) for doc_id, _, meta in rows),
+            key=lambda info: (info.source, info.id),
+        )
+
+    def document_info(self, name: str, document_id: str) -> DocumentInfo:
+        found = self._docs(name).get(ids=[document_id], include=["metadatas"])
+        if not found["ids"]:
+            raise NotFoundError(f"document {document_id!r} not found in {name!r}", code="document_not_found")
+        return info_from(document_id, found["metadatas"][0])
+
+    def find_document(self, name: str, document_id: str) -> DocumentInfo | None:
+        try:
+            return self.document_info(name, document_id)
+        except NotFoundError:
+            return None
+
+    def register_document(
+        self, name: str, document_id: str, *, source: str, size: int, dimension: int, owner: str = ""
+    ) -> None:
+        """Record a document as ``received`` before any work on it, so its progress can be followed.
+        ``owner`` names the process that will ingest it (crash recovery takes over only dead owners' work)."""
+        meta = {"source": source, "title": "", "size": size, "chunk_count": 0, "owner": owner, **stamp(RECEIVED)}
+        self._docs(name, create=True).upsert(
+            ids=[document_id], documents=[""], embeddings=[placeholder_vector(dimension)], metadatas=[meta]
+        )
+
+    def set_state(
+        self, name: str, document_id: str, state: DocumentState, *, error: str = "", owner: str | None = None
+    ) -> None:
+        """Move a document along its life; ``failed`` removes whatever chunks it had (nothing half-done)."""
+        if state == FAILED:
+            self._chunks(name, create=True).delete(where={"document_id": document_id})
+        meta: dict[str, str | float] = {**stamp(state), "error": error}
+        if owner is not None:
+            meta["owner"] = owner
+        self._docs(name).update(ids=[document_id], metadatas=[meta])
+
+    def set_progress(self, name: str, document_id: str, *, embedded: int, chunks: int) -> None:
+        """How far embedding a document has got (shown while it is ``chunked``); also a sign of life."""
+        meta = {"embedded_chunks": embedded, "chunk_count": chunks, "updated_at": round(time.time(), 3)}
+        self._docs(name).update(ids=[document_id], metadatas=[meta])
+
+    def unfinished_documents(self, name: str) -> list[DocumentInfo]:
+        """Documents whose ingestion stopped before ``ready`` or ``failed`` (a crash, a kill)."""
+        found = self._docs(name).get(where={"state": {"$in": list(IN_PROGRESS)}}, include=["metadatas"])
+        return [info_from(i, m) for i, m in zip(found["ids"], found["metadatas"], strict=True)]
+
+    def ready_document_ids(self, name: str) -> set[str]:
+        found = self._docs(name).get(where={"state": READY}, include=[])
+        return set(found["ids"])
+
+    def indexed_versions(self, name: str, source: str) -> dict[str, str | None]:
+        """Documents stored for ``source``: id -> pipeline fingerprint (None while not ready)."""
+        found = self._docs(name, create=True).get(where={"source": source}, include=["metadatas"])
+        return {
+            doc_id: str(meta.get("fingerprint", "")) if meta.get("state") == READY else None
+            for doc_id, meta in zip(found["ids"], found["metadatas"], strict=True)
+        }
+
+    def put_documents(self, name: str, items: Sequence[StoredDocument], *, fingerprint: str = "") -> None:
+        """Write documents and their chunks in a few batched calls; readers see each document whole or
+        not at all (its record turns ``ready`` only after all its chunks are written)."""
+        if not items:
+            return
+        docs = self._docs(name, create=True)
+        chunk_collection = self._chunks(name, create=True)
+        records = [record_metadata(item, fingerprint) for item in items]
+        ids = [item.document.id for item in items]
+        docs.upsert(
+            ids=ids,
+            documents=[item.document.text for item in items],
+            embeddings=[centroid(item.vectors) for item in items],
+            metadatas=[{**record, **stamp(EMBEDDED)} for record in records],
+        )
+        try:
+            rewritten = [item.document.id for item in items if item.replaces_chunks]
+            if rewritten:
+                chunk_collection.delete(where={"document_id": {"$in": rewritten}})
+            chunks = [c for item in items for c in item.chunks]
+            vectors = [v for item in items for v in item.vectors.tolist()]
+            batch = max(1, int(self._client.get_max_batch_size()))
+            for i in range(0, len(chunks), batch):
+                part = chunks[i : i + batch]
+                chunk_collection.add(
+                    ids=[c.id for c in part],
+                    documents=[c.text for c in part],
+                    embeddings=vectors[i : i + batch],
+                    metadatas=[chunk_metadata(c) for c in part],
+                )
+            docs.update(ids=ids, metadatas=[{**record, **stamp(READY)} for record in records])
+        except BaseException as exc:
+            for doc_id in ids:  # nothing half-done: the chunks go, the record says why
+                self.set_state(name, doc_id, FAILED, error=f"storing failed: {exc}"[:500])
+            raise
+        self._bump_version(name)
+
+    def delete_document(self, name: str, document_id: str) -> None:
+        """Remove the document's record and chunks (readers stop seeing it at once: the record goes first)."""
+        self._docs(name, create=True).delete(ids=[document_id])
+        self._chunks(name, create=True).delete(where={"document_id": document_id})
+        self._bump_version(name)
+
+    # -- chunks --------------------------------------------------------------------------------
+
+    def all_chunks(self, name: str) -> list[Chunk]:
+        """Every chunk of every ready document (for the lexical index)."""
+        ready = self.ready_document_ids(name)
+        rows = _get_all(self._chunks(name), include=["documents", "metadatas"])
+        chunks = (chunk_from(cid, text, meta) for cid, text, meta in rows if meta and text is not None)
+        return [c for c in chunks if c.document_id in ready]
+
+    def chunk_owners(self, name: str) -> list[tuple[str, str | None]]:
+        """(chunk id, document id) of every chunk; None when a concurrent delete left no metadata."""
+        rows = _get_all(self._chunks(name, create=True), include=["metadatas"])
+        return [(cid, str(meta["document_id"]) if meta else None) for cid, _, meta in rows]
+
+    def delete_chunks(self, name: str, chunk_ids: Sequence[str]) -> None:
+        batch = max(1, int(self._client.get_max_batch_size()))
+        for i in range(0, len(chunk_ids), batch):
+            self._chunks(name).delete(ids=list(chunk_ids[i : i + batch]))
+        if chunk_ids:
+            self._bump_version(name)
+
+    def chunk_at(self, name: str, document_id: str, offset: int) -> Chunk | None:
+        """The first chunk of a document that holds the character at ``offset``."""
+        where = {"$and": [{"document_id": document_id}, {"start": {"$lte": offset}}, {"end": {"$gt": offset}}]}
+        found = self._chunks(name).get(where=where, include=["documents", "metadatas"])
+        rows = zip(found["ids"], found["documents"], found["metadatas"], strict=True)
+        chunks = [chunk_from(cid, text, meta) for cid, text, meta in rows]
+        return min(chunks, key=lambda c: c.index, default=None)
+
+    def query_dense_ids(self, name: str, vector: Vectors, k: int) -> list[tuple[str, float]]:
+        """Nearest chunk ids and cosine similarities only: the hot path of retrieval, which already holds
+        every ready chunk in memory (no texts or metadata to fetch, no count round trip)."""
+        found = self._chunks(name).query(query_embeddings=vector[np.newaxis, :], n_results=k, include=["distances"])
+        return [(cid, 1.0 - float(dist)) for cid, dist in zip(found["ids"][0], found["distances"][0], strict=True)]
+
+    def chunk_count(self, name: str) -> int:
+        return int(self._chunks(name).count())
+
+
+def _get_all(collection: Any, *, include: list[str]) -> Iterator[tuple[str, Any, Any]]:
+    """(id, document, metadata) of every record, read a page at a time."""
+    offset = 0
+    while True:
+        found = collection.get(include=include, limit=_PAGE, offset=offset)
+        texts = found.get("documents") or [None] * len(found["ids"])
+        metas = found.get("metadatas") or [None] * len(found["ids"])
+        yield from zip(found["ids"], texts, metas, strict=True)
+        if len(found["ids"]) < _PAGE:
+            return
+        offset += _PAGE

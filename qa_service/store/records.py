@@ -1,0 +1,167 @@
+"""What the store writes and reads back: document states, record and chunk metadata, and their codecs.
+
+Each collection ``NAME`` is two Chroma collections: ``NAME`` holds chunks (id, text, offsets, vector)
+and ``NAME__docs`` holds one record per document (cleaned text, source, state, claims).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+import numpy as np
+
+from qa_service.domain import Chunk, Claim, Document
+from qa_service.embeddings import Vectors
+from qa_service.errors import InvalidInputError
+from qa_service.settings import COLLECTION_PATTERN
+
+DOCS_SUFFIX = "__docs"
+_COLLECTION_NAME = re.compile(COLLECTION_PATTERN)
+
+# A document's life: received -> parsed -> chunked -> embedded -> ready, or failed (with the reason).
+# Only `ready` documents are visible to questions.
+DocumentState = Literal["received", "parsed", "chunked", "embedded", "ready", "failed"]
+RECEIVED: Final = "received"
+PARSED: Final = "parsed"
+CHUNKED: Final = "chunked"
+EMBEDDED: Final = "embedded"
+READY: Final = "ready"
+FAILED: Final = "failed"
+IN_PROGRESS = (RECEIVED, PARSED, CHUNKED, EMBEDDED)
+ALL_STATES = (*IN_PROGRESS, READY, FAILED)
+
+
+def validate_collection_name(name: str) -> str:
+    """Collection names are 3..57 letters, digits, ``_`` or ``-`` (Chroma's rules, less our suffix)."""
+    if not _COLLECTION_NAME.fullmatch(name) or name.endswith(DOCS_SUFFIX):
+        raise InvalidInputError(
+            f"invalid collection name {name[:80]!r}: use 3-57 letters, digits, '_' or '-', "
+            "starting and ending with a letter or digit",
+            code="invalid_collection",
+        )
+    return name
+
+
+_PAGE = 5000  # records per get() when reading a whole collection
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    """What the store knows about a document without its text."""
+
+    id: str
+    source: str
+    title: str
+    state: str
+    chunk_count: int
+    size: int
+    error: str | None = None
+    updated_at: float = 0.0
+    owner: str = ""  # the process ingesting it, while in progress
+    embedded_chunks: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    """A document ready to write: its chunks and their vectors (row i embeds chunk i)."""
+
+    document: Document
+    chunks: Sequence[Chunk]
+    vectors: Vectors
+    replaces_chunks: bool = False  # the id already has chunks (re-index) that must go first
+
+
+def record_metadata(item: StoredDocument, fingerprint: str) -> dict[str, str | int]:
+    document = item.document
+    return {
+        "source": document.source,
+        "title": document.title,
+        "media_type": document.media_type,
+        "page_starts": json.dumps(list(document.page_starts)),
+        "chunk_count": len(item.chunks),
+        "size": len(document.text),
+        "fingerprint": fingerprint,
+        "error": "",
+        "embedded_chunks": len(item.chunks),
+        "claims": json.dumps([dataclasses.asdict(c) for c in document.claims], ensure_ascii=False),
+    }
+
+
+def stamp(state: str) -> dict[str, str | float]:
+    return {"state": state, "updated_at": round(time.time(), 3)}
+
+
+def placeholder_vector(dimension: int) -> list[float]:
+    """A unit vector for a record with no chunks yet (Chroma needs one; document records are never searched)."""
+    return [1.0] + [0.0] * (dimension - 1)
+
+
+def centroid(vectors: Vectors) -> list[float]:
+    """The document record's vector: the normalised mean of its chunks (Chroma needs one per record)."""
+    if not len(vectors):
+        return [0.0] * (vectors.shape[1] if vectors.ndim == 2 else 1)
+    mean = vectors.mean(axis=0)
+    return (mean / (float(np.linalg.norm(mean)) or 1.0)).tolist()  # type: ignore[no-any-return]
+
+
+def chunk_metadata(chunk: Chunk) -> dict[str, str | int]:
+    meta: dict[str, str | int] = {
+        "document_id": chunk.document_id,
+        "index": chunk.index,
+        "start": chunk.start,
+        "end": chunk.end,
+        "source": chunk.source,
+    }
+    if chunk.page is not None:
+        meta["page"] = chunk.page
+    if chunk.title:
+        meta["title"] = chunk.title
+    return meta
+
+
+def chunk_from(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+    page = meta.get("page")
+    return Chunk(
+        id=chunk_id,
+        document_id=str(meta["document_id"]),
+        index=int(meta["index"]),
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        text=text,
+        source=str(meta["source"]),
+        title=str(meta.get("title", "")),
+        page=int(page) if page is not None else None,
+    )
+
+
+def info_from(document_id: str, meta: dict[str, Any]) -> DocumentInfo:
+    return DocumentInfo(
+        id=document_id,
+        source=str(meta["source"]),
+        title=str(meta.get("title", "")),
+        state=str(meta["state"]),
+        chunk_count=int(meta.get("chunk_count", 0)),
+        size=int(meta.get("size", 0)),
+        error=str(meta.get("error") or "") or None,
+        updated_at=float(meta.get("updated_at", 0.0)),
+        owner=str(meta.get("owner") or ""),
+        embedded_chunks=int(meta.get("embedded_chunks", 0)),
+    )
+
+
+def document_from(document_id: str, text: str, meta: dict[str, Any]) -> Document:
+    return Document(
+        id=document_id,
+        source=str(meta["source"]),
+        title=str(meta.get("title", "")),
+        text=text,
+        media_type=str(meta.get("media_type", "text/plain")),
+        page_starts=tuple(json.loads(str(meta.get("page_starts", "[]")))),
+        claims=tuple(Claim(**c) for c in json.loads(str(meta.get("claims", "[]")))),
+    )
