@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from qa_service.errors import ServiceUnavailableError
+from qa_service.errors import RateLimitedError, ServiceUnavailableError
 from qa_service.security import Principal
 from qa_service.services import Services
 from qa_service.store import validate_collection_name
@@ -37,7 +37,7 @@ def get_principal(
     caller = principal.name if services.keys.enabled else (request.client.host if request.client else "-")
     try:
         services.rate_limiter.check(caller)
-    except Exception:
+    except RateLimitedError:
         services.metrics.rejections.labels("rate_limited").inc()
         raise
     return principal

@@ -66,16 +66,16 @@ class ChromaStore:
     def has_collection(self, name: str) -> bool:
         return name in self.collection_names()
 
+    def _ensure(self, name: str) -> tuple[Any, Any]:
+        """(chunks, docs) of a collection, both created on first use: a collection always has both halves."""
+        validate_collection_name(name)
+        return self._open(name, create=True), self._open(name + DOCS_SUFFIX, create=True)
+
     def _chunks(self, name: str, *, create: bool = False) -> Any:
-        if create:
-            self._docs(name, create=True)
-        return self._open(name, create=create)
+        return self._ensure(name)[0] if create else self._open(name, create=False)
 
     def _docs(self, name: str, *, create: bool = False) -> Any:
-        if create:
-            validate_collection_name(name)
-            self._open(name, create=True)  # a collection always has both halves
-        return self._open(name + DOCS_SUFFIX, create=create)
+        return self._ensure(name)[1] if create else self._open(name + DOCS_SUFFIX, create=False)
 
     def _open(self, name: str, *, create: bool) -> Any:
         if create:
@@ -173,8 +173,7 @@ class ChromaStore:
         not at all (its record turns ``ready`` only after all its chunks are written)."""
         if not items:
             return
-        docs = self._docs(name, create=True)
-        chunk_collection = self._chunks(name, create=True)
+        chunk_collection, docs = self._ensure(name)
         records = [record_metadata(item, fingerprint) for item in items]
         ids = [item.document.id for item in items]
         docs.upsert(
@@ -207,8 +206,9 @@ class ChromaStore:
 
     def delete_document(self, name: str, document_id: str) -> None:
         """Remove the document's record and chunks (readers stop seeing it at once: the record goes first)."""
-        self._docs(name, create=True).delete(ids=[document_id])
-        self._chunks(name, create=True).delete(where={"document_id": document_id})
+        chunks, docs = self._ensure(name)
+        docs.delete(ids=[document_id])
+        chunks.delete(where={"document_id": document_id})
         self._bump_version(name)
 
     # -- chunks --------------------------------------------------------------------------------
