@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from qa_service.answering.answerer import Answerer
 from qa_service.api.app import create_app
 from qa_service.embeddings import SentenceTransformerEmbedder
 from qa_service.services import Services, build_services
-from qa_service.settings import Settings, packaged_embedding_model_path
+from qa_service.settings import AnswerMode, Settings, packaged_embedding_model_path
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -114,3 +115,18 @@ def chroma_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
 
     with chroma_server(tmp_path_factory.mktemp("chroma-server") / "data") as url:
         yield url
+
+
+def check_llm_answers(answerer: Answerer, question: str) -> None:
+    """Generative and auto mode over a real model: the model ran, and only verified text reaches the answer
+    (generative answers that fail verification are refusals; auto falls back to the extractive answer)."""
+    modes: tuple[AnswerMode, ...] = ("generative", "auto")
+    for mode in modes:
+        answer = answerer.ask(question, collection="default", top_k=6, mode=mode)
+        assert answer.llm_output  # the model really ran
+        if answer.mode == "generative" and not answer.refused:
+            assert "215" in answer.answer and answer.citations  # passed verification
+        elif mode == "auto":
+            assert answer.mode == "extractive" and "215" in answer.answer and answer.fallback_reason
+        else:
+            assert answer.refused and answer.citations == []

@@ -89,10 +89,8 @@ def test_generated_answer_gets_the_speaker_from_the_stored_claim(
 ) -> None:
     # The (fake) model states Lavrentyev's claim as fact; the answer must attribute it, by construction.
     reply = "Iranian units pulled out 85km from the Israeli border [1]."
-    settings = make_settings(seeded_dir, llm={"backend": "test", "test_reply": reply}, answer_mode="generative")
-    with TestClient(create_app(settings, services=build_services(settings, embedder=embedder))) as llm_client:
-        question = "How far from the Israeli border did Putin's envoy say Iranian units had pulled out?"
-        answer = llm_client.post("/ask", json={"question": question}).json()
+    question = "How far from the Israeli border did Putin's envoy say Iranian units had pulled out?"
+    answer = _ask_generative(seeded_dir, embedder, reply, question).json()
     assert answer["mode"] == "generative", answer
     assert answer["answer"].startswith("According to Alexander Lavrentyev, Putin’s envoy in Syria, Iranian units")
     assert "85km" in answer["citations"][0]["quote"]
@@ -105,9 +103,7 @@ def test_a_generated_answer_quoting_one_side_still_cites_every_side(
     # The model quotes the document's own dispute (the lead of a side whose support comes after it): the
     # support must still be cited, and every conflict citation must point at a citation (this was a 500).
     reply = "It appears that Russia lied, and Israel is now facing Iranian forces and their allies on two borders [4]."
-    settings = make_settings(seeded_dir, llm={"backend": "test", "test_reply": reply}, answer_mode="generative")
-    with TestClient(create_app(settings, services=build_services(settings, embedder=embedder))) as llm_client:
-        response = llm_client.post("/ask", json={"question": WITHDRAWN})
+    response = _ask_generative(seeded_dir, embedder, reply, WITHDRAWN)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["mode"] == "generative" and body["answer"].startswith("It appears that Russia lied"), body
@@ -132,3 +128,10 @@ def test_attribution_needs_the_speakers_name_not_a_title() -> None:
     )
     hedged = [Evidence("d", "s", "c", 0, 10, "x" * 10, 1.0, claim=Claim(0, 10, 0, 10, None, "reportedly"))]
     assert attribute_sentence("Hezbollah played a key role.", hedged) == "Reportedly, Hezbollah played a key role."
+
+
+def _ask_generative(seeded_dir: Path, embedder: SentenceTransformerEmbedder, reply: str, question: str) -> Any:
+    """/ask in generative mode over the seed, with the test LLM backend giving ``reply``."""
+    settings = make_settings(seeded_dir, llm={"backend": "test", "test_reply": reply}, answer_mode="generative")
+    with TestClient(create_app(settings, services=build_services(settings, embedder=embedder))) as llm_client:
+        return llm_client.post("/ask", json={"question": question})

@@ -22,7 +22,7 @@ from qa_service.llm.ollama import OllamaLLM
 from qa_service.llm.openai_compat import OpenAICompatibleLLM
 from qa_service.services import build_services
 from qa_service.settings import LLMSettings
-from tests.conftest import make_settings
+from tests.conftest import check_llm_answers, make_settings
 from tests.servers import free_port, llama_server_command, running, stop
 
 pytestmark = pytest.mark.llm
@@ -126,15 +126,7 @@ def test_generated_answers_go_through_the_same_verification(
 ) -> None:
     llm = {"backend": "openai", "base_url": llama_server, "model": "smollm2"}
     answerer = build_services(make_settings(seeded_dir, llm=llm), embedder=embedder).answerer
-    for mode in ("generative", "auto"):
-        answer = answerer.ask(QUESTION, collection="default", top_k=6, mode=mode)
-        assert answer.llm_output  # the remote model really ran
-        if answer.mode == "generative" and not answer.refused:
-            assert "215" in answer.answer and answer.citations  # passed verification
-        elif mode == "auto":
-            assert answer.mode == "extractive" and "215" in answer.answer and answer.fallback_reason
-        else:
-            assert answer.refused and answer.citations == []
+    check_llm_answers(answerer, QUESTION)
 
 
 @pytest.mark.parametrize("backend", ["openai", "ollama"])
