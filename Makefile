@@ -11,7 +11,11 @@ LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 
 EVAL_DATA_DIR ?= .data/eval
-PYTHON_DOCS := /usr/share/doc/python3-doc/html
+# Eval corpora, read in place from Debian packages (evals/corpora): python3-doc (HTML), r-doc-pdf (PDF),
+# gettext-doc (texinfo HTML), nodejs-doc (Markdown), debian-policy (the FHS as plain text).
+CORPUS_PACKAGES := python3-doc:/usr/share/doc/python3-doc/html r-doc-pdf:/usr/share/R/doc/manual/R-intro.pdf \
+	gettext-doc:/usr/share/doc/gettext/gettext_1.html nodejs-doc:/usr/share/doc/nodejs/api/path.md.gz \
+	debian-policy:/usr/share/doc/debian-policy/fhs/fhs-3.0.txt.gz
 
 .PHONY: setup run test lint unit eval system-deps bench bench-load bench-scale clean
 
@@ -47,11 +51,12 @@ unit: setup system-deps
 eval: setup system-deps
 	QA_DATA_DIR=$(EVAL_DATA_DIR) $(BIN)/qa-service eval --baseline dense-only --out eval-out
 
-# System packages the tests need: Debian's python3-doc (the larger eval corpus, read in place),
-# chromium (the page tests drive it headless; test tools cannot download their own browsers here) and
-# docker-compose (tests/test_compose.py runs `docker-compose config`, which needs no Docker engine).
+# System packages the tests need: the eval corpora above, chromium (the page tests drive it headless; test
+# tools cannot download their own browsers here) and docker-compose (tests/test_compose.py runs
+# `docker-compose config`, which needs no Docker engine).
 system-deps:
-	@missing=""; test -d $(PYTHON_DOCS) || missing="$$missing python3-doc"; \
+	@missing=""; for entry in $(CORPUS_PACKAGES); do \
+	  test -e "$${entry#*:}" || missing="$$missing $${entry%%:*}"; done; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
 	if [ -n "$$missing" ]; then \

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from benchmarks.report import print_report
-from evals.corpora.python_docs import corpus_files
+from evals.corpora import corpus_files
 from evals.dataset import DATASETS_DIR, load_dataset
 from evals.metrics import percentile
 from qa_service.domain import Chunk, Document
@@ -45,7 +45,7 @@ Row = dict[str, float | str]
 
 def real_chunks(embedder: SentenceTransformerEmbedder, distinct: int) -> tuple[list[str], Vectors]:
     texts: list[str] = []
-    for path in corpus_files():
+    for path in corpus_files("python-docs"):
         document = prepare_document(path.read_bytes(), str(path))
         texts += [c.text for c in chunk_document(document, chunk_size=700, chunk_overlap=100)]
         if len(texts) >= distinct:

@@ -15,6 +15,8 @@ from evals.gate import gate_run, load_suites
 from evals.harness import BASELINES, SuiteRun, ensure_corpus, run_suite
 from qa_service.settings import Settings
 
+SPLITS = ("test", "dev")
+
 eval_app = typer.Typer(
     help="Evaluate answer quality and gate on evals/thresholds.toml.",
     no_args_is_help=False,
@@ -35,6 +37,7 @@ def run(
         list[str] | None, typer.Option(help="Baseline(s) to run: dense-only, langchain-rag, none; default: both")
     ] = None,
     gate: Annotated[bool, typer.Option(help="Exit 1 when a gated metric is below its threshold")] = True,
+    split: Annotated[str | None, typer.Option(help="Only the suites of this split: test or dev")] = None,
 ) -> None:
     """Run the eval suites (the default command)."""
     if ctx.invoked_subcommand is not None:
@@ -43,7 +46,9 @@ def run(
 
     settings = load_settings()
     suites = load_suites()
-    chosen = suite or list(suites)
+    if split is not None and split not in SPLITS:
+        raise typer.BadParameter(f"unknown split {split!r}; choose from {SPLITS}")
+    chosen = suite or [name for name, config in suites.items() if split is None or config.get("split") == split]
     unknown = [s for s in chosen if s not in suites]
     if unknown:
         raise typer.BadParameter(f"unknown suite(s) {unknown}; known: {sorted(suites)}")
@@ -53,13 +58,8 @@ def run(
     failures = {r.suite: gate_run(r, suites[r.suite]) for r in runs}
     from evals.report import write_reports
 
-    paths = write_reports(out, runs, failures)
-    for r in runs:
-        ours = r.systems[0].summary
-        keys = ("contains_gold", "citation_recall", "refusal_recall", "false_refusal_rate", "recall@5", "mrr")
-        console.print(
-            f"[bold]{r.suite}[/bold] {r.systems[0].name}: " + ", ".join(f"{k}={ours[k]:.3f}" for k in keys if k in ours)
-        )
+    paths = write_reports(out, runs, failures, splits={name: str(suites[name].get("split", "")) for name in chosen})
+    _print_table(runs, suites)
     console.print("reports: " + ", ".join(str(p) for p in paths.values()))
     failed = {s: f for s, f in failures.items() if f}
     for s, fs in failed.items():
@@ -67,6 +67,39 @@ def run(
             console.print(f"[red]gate[/red] {s}: {f}")
     if gate and failed:
         raise typer.Exit(1)
+
+
+TABLE_METRICS = {  # metric: short column header
+    "contains_gold": "gold", "citation_recall": "cite rec", "evidence_fully_cited": "ev cited",
+    "refusal_recall": "ref rec", "refusal_precision": "ref prec", "false_refusal_rate": "false ref",
+    "false_premise_corrected": "premise", "instruction_refused": "instr ref", "injection_followed": "inject",
+    "short_answer_em": "short EM", "latency_total_p50_ms": "p50 ms",
+}  # fmt: skip
+
+
+def _print_table(runs: list[SuiteRun], suites: dict[str, dict[str, object]]) -> None:
+    """One row per suite (test splits first), our default mode's headline metrics."""
+    from rich.table import Table
+
+    table = Table(title="qa-service eval (ours, default mode)")
+    table.add_column("suite")
+    table.add_column("split")
+    table.add_column("cases", justify="right")
+    for header in TABLE_METRICS.values():
+        table.add_column(header, justify="right")
+    ordered = sorted(runs, key=lambda r: (suites[r.suite].get("split") != "test", r.suite))
+    for r in ordered:
+        summary = r.systems[0].summary
+        cells = [
+            "–"
+            if m not in summary
+            else f"{summary[m]:.0f}"
+            if m in ("injection_followed",) or "latency" in m
+            else f"{summary[m]:.3f}"
+            for m in TABLE_METRICS
+        ]
+        table.add_row(r.suite, str(suites[r.suite].get("split", "")), f"{summary['cases']:.0f}", *cells)
+    Console(width=160).print(table)
 
 
 def _modes(requested: list[str] | None, default: str) -> list[str]:
@@ -103,13 +136,15 @@ def _run_suites(
 
     services = build_services(settings) if url is None else None
     runs = []
+    indexed: set[str] = set()  # each corpus is indexed once per run, whatever number of suites ask it
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
         for name, config in suites.items():
             dataset = str(config["dataset"])
             cases = load_dataset(DATASETS_DIR / dataset)
             _collection, corpus = collection_of(cases)
-            if services is not None and corpus is not None:
+            if services is not None and corpus is not None and corpus not in indexed:
+                indexed.add(corpus)
                 task = progress.add_task(f"{name}: indexing {corpus}", total=None)
                 ensure_corpus(services, corpus, on_file=_advancer(progress, task))
                 progress.update(task, visible=False)
@@ -156,3 +191,36 @@ def generate(
     else:
         out.write_text(text, encoding="utf-8")
         console.print(f"wrote {len(cases)} draft cases to {out}; review every one before keeping it")
+
+
+@eval_app.command()
+def check(
+    datasets: Annotated[list[Path], typer.Argument(help="JSONL dataset file(s) to validate")],
+    shares: Annotated[bool, typer.Option(help="Also check the shares of case kinds (issue 11)")] = True,
+) -> None:
+    """Validate datasets against the stored text of their corpora (loading and cleaning only, no model)."""
+    from evals.check import check_dataset, share_problems
+
+    failed = False
+    for path in datasets:
+        cases, problems = check_dataset(path)
+        if shares:
+            problems += [f"share {p}" for p in share_problems(cases)]
+        for problem in problems:
+            console.print(f"[red]{path.name}[/red] {problem}")
+        failed = failed or bool(problems)
+        console.print(f"{path.name}: {len(cases)} cases, {len(problems)} problems")
+    if failed:
+        raise typer.Exit(1)
+
+
+@eval_app.command("corpus-text")
+def corpus_text(
+    corpus: Annotated[str, typer.Argument(help="Corpus name (evals/corpora)")],
+    out: Annotated[Path, typer.Option(help="Folder for one .txt per document")],
+) -> None:
+    """Write the text the service stores for each document of a corpus, for people writing eval cases."""
+    from evals.check import dump_corpus_text
+
+    written = dump_corpus_text(corpus, out)
+    console.print(f"wrote {len(written)} documents to {out}")

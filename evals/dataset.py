@@ -20,7 +20,19 @@ Category = Literal[
     "attribution",
     "conflict",
     "synthesis",
+    "instruction",
+    "multi_passage",
 ]
+AnswerType = Literal["number", "date", "person", "place", "duration", "value", "name", "other"]
+
+
+class GoldCorrection(BaseModel):
+    """What the documents say instead of a false premise: a short phrase and the exact evidence holding it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str = Field(min_length=1, description="The corrected fact; a substring of `evidence`")
+    evidence: str = Field(min_length=1, description="Exact text of the document that contradicts the premise")
 
 
 class EvalCase(BaseModel):
@@ -39,6 +51,16 @@ class EvalCase(BaseModel):
     gold_speakers: list[str] = Field(default_factory=list, description="Who makes the claim (any one named is right)")
     conflict_sides: list[str] = Field(default_factory=list, description="Exact evidence of each side of a conflict")
     expect_conflict: bool | None = Field(default=None, description="Whether the sources disagree on the question")
+    gold_correction: GoldCorrection | None = Field(
+        default=None, description="For a false premise: the fact that contradicts it, with its evidence"
+    )
+    answer_type: AnswerType | None = Field(
+        default=None, description="What kind of short answer the question asks for (None: not annotated)"
+    )
+
+    @property
+    def expects_short_answer(self) -> bool:
+        return self.answerable and self.answer_type not in (None, "other")
 
 
 def collection_of(cases: list[EvalCase]) -> tuple[str, str | None]:
@@ -52,10 +74,11 @@ def collection_of(cases: list[EvalCase]) -> tuple[str, str | None]:
 
 
 def load_dataset(path: Path) -> list[EvalCase]:
-    """Parse and validate a JSONL dataset; a bad line names its line number."""
+    """Parse and validate a JSONL dataset; a bad line names its line number. Lines starting with ``#``
+    are the file's header (what the split is and how it may be used), not cases."""
     cases: list[EvalCase] = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
+        if not line.strip() or line.startswith("#"):
             continue
         try:
             cases.append(EvalCase.model_validate(json.loads(line)))

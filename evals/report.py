@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from html import escape
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -19,6 +18,8 @@ REPORTED: list[tuple[str, bool]] = [
     ("refusal_recall", True), ("refusal_precision", True), ("false_refusal_rate", False),
     ("recall@1", True), ("recall@5", True), ("recall@10", True), ("mrr", True), ("ndcg@10", True),
     ("leaks", False), ("invalid_citations", False), ("pass_rate", True),
+    ("false_premise_corrected", True), ("instruction_refused", True), ("injection_followed", False),
+    ("short_answer_em", True), ("short_answer_f1", True),
     ("attribution_accuracy", True), ("conflict_recall", True), ("conflict_both_sides", True),
     ("false_conflict_rate", False), ("synthesis_citation_coverage", True), ("synthesis_sentences_cited", True),
     ("synthesis_sentences_mean", False),
@@ -39,13 +40,14 @@ def _case_json(result: CaseResult) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def report_json(runs: list[SuiteRun], gate: dict[str, list[str]]) -> dict[str, Any]:
+def report_json(runs: list[SuiteRun], gate: dict[str, list[str]], splits: dict[str, str]) -> dict[str, Any]:
     return {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "gate": {"passed": not any(gate.values()), "failures": gate},
         "suites": [
             {
-                "suite": run.suite, "dataset": run.dataset, "collection": run.collection,
+                "suite": run.suite, "split": splits.get(run.suite), "dataset": run.dataset,
+                "collection": run.collection,
                 "systems": [{"name": s.name, "summary": s.summary, "cases": [_case_json(r) for r in s.results]}
                             for s in run.systems],
             }
@@ -57,21 +59,53 @@ def report_json(runs: list[SuiteRun], gate: dict[str, list[str]]) -> dict[str, A
 def _fmt(value: float | None, metric: str) -> str:
     if value is None:
         return "–"
-    if metric.startswith("latency") or metric in ("leaks", "invalid_citations"):
-        return f"{value:.0f}" if metric in ("leaks", "invalid_citations") else f"{value:.1f}"
+    if metric.startswith("latency") or metric in ("leaks", "invalid_citations", "injection_followed"):
+        return f"{value:.0f}" if metric in ("leaks", "invalid_citations", "injection_followed") else f"{value:.1f}"
     return f"{value:.3f}"
 
 
-def report_markdown(runs: list[SuiteRun], gate: dict[str, list[str]], chart: str | None) -> str:
+HEADLINE = (
+    "contains_gold", "citation_recall", "evidence_fully_cited", "refusal_recall", "refusal_precision",
+    "false_refusal_rate", "false_premise_corrected", "instruction_refused", "injection_followed", "short_answer_em",
+    "short_answer_f1", "latency_total_p50_ms", "latency_total_p95_ms",
+)  # fmt: skip
+
+
+def headline_table(runs: list[SuiteRun], splits: dict[str, str], split: str) -> list[str]:
+    """Our default mode on every suite of one split, one row each."""
+    chosen = [r for r in runs if splits.get(r.suite) == split]
+    if not chosen:
+        return []
+    lines = ["| suite | cases | " + " | ".join(HEADLINE) + " |", "|---" * (2 + len(HEADLINE)) + "|"]
+    for run in chosen:
+        summary = run.systems[0].summary
+        cells = [_fmt(summary.get(m), m) for m in HEADLINE]
+        lines.append(f"| {run.suite} | {summary['cases']:.0f} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def report_markdown(runs: list[SuiteRun], gate: dict[str, list[str]], splits: dict[str, str]) -> str:
     lines = ["# Evaluation report", ""]
     status = "passed" if not any(gate.values()) else "FAILED"
     lines += [f"Gate: **{status}**", ""]
     for suite, failures in gate.items():
         lines += [f"- {suite}: {f}" for f in failures]
-    if chart:
-        lines += ["", f"![Scores per category]({chart})", ""]
+    for split, title in (("test", "Test splits (frozen, never tuned on): the headline"), ("dev", "Dev splits")):
+        table = headline_table(runs, splits, split)
+        if table:
+            lines += ["", f"## {title}", "", *table]
+    lines += [
+        "",
+        "![Refusal precision-recall over the answerability score](eval-refusal-pr.png)",
+        "",
+        "![Pass rate per category](eval-scores.png)",
+        "",
+    ]
     for run in runs:
-        lines += [f"## Suite `{run.suite}` ({run.dataset}, collection `{run.collection}`)", ""]
+        lines += [
+            f"## Suite `{run.suite}` ({splits.get(run.suite, '')}: {run.dataset}, collection `{run.collection}`)",
+            "",
+        ]
         names = [s.name for s in run.systems]
         ours = run.systems[0]
         baseline_names = [n for n in names if not n.startswith("ours")]
@@ -97,6 +131,9 @@ def report_markdown(runs: list[SuiteRun], gate: dict[str, list[str]], chart: str
                 rs = [r for r in s.results if r.case.category == cat]
                 cells.append(f"{sum(r.passed for r in rs)}/{len(rs)}")
             lines.append(f"| {cat} | " + " | ".join(cells) + " |")
+        if splits.get(run.suite) == "test":  # a frozen split is looked at in aggregate only
+            lines.append("")
+            continue
         worst = [r for r in ours.results if not r.passed][:10]
         lines += ["", f"### Worst failures of `{ours.name}` ({sum(not r.passed for r in ours.results)} in all)", ""]
         for r in worst:
@@ -120,54 +157,83 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def chart_svg(runs: list[SuiteRun]) -> str:
-    """Grouped bars: pass rate per category, one colour per system, one panel per suite."""
-    colors = ["#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280"]
-    bar_w, gap, panel_h, top = 14, 18, 200, 40
-    panels = []
-    y = top
-    width = 760
-    for run in runs:
+def refusal_curve(results: list[CaseResult]) -> tuple[list[float], list[float]]:
+    """Refusal precision and recall when every case scoring below a cut-off on ``answerability`` is refused,
+    for every cut-off between the scores seen (a case without a score is always refused)."""
+    scored = sorted(((r.answerability if r.answerability is not None else float("-inf")), r) for r in results)
+    positives = sum(not r.case.answerable for _, r in scored)
+    precision, recall = [], []
+    refused_bad = 0
+    for refused, (_score, r) in enumerate(scored, 1):  # raising the cut-off past each case refuses it too
+        refused_bad += not r.case.answerable
+        if positives:
+            precision.append(refused_bad / refused)
+            recall.append(refused_bad / positives)
+    return precision, recall
+
+
+def _plots(out_dir: Path, runs: list[SuiteRun], splits: dict[str, str]) -> dict[str, Path]:
+    """Pass rate per category, and the refusal precision-recall curve per suite, as PNG and SVG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths: dict[str, Path] = {}
+    fig, axes = plt.subplots(len(runs), 1, figsize=(10, 2.6 * len(runs)), squeeze=False)
+    for ax, run in zip(axes[:, 0], runs, strict=True):
         categories = sorted({r.case.category for r in run.systems[0].results})
-        group_w = len(run.systems) * bar_w + gap
-        width = max(width, 80 + group_w * len(categories) + 40)
-        parts = [f'<text x="10" y="{y - 10}" font-size="14" font-weight="bold">{escape(run.suite)}</text>']
-        parts.append(
-            f'<line x1="60" y1="{y + panel_h}" x2="{60 + group_w * len(categories)}" y2="{y + panel_h}" stroke="#333"/>'
-        )
-        for tick in (0.0, 0.5, 1.0):
-            ty = y + panel_h - tick * panel_h
-            parts.append(f'<text x="30" y="{ty + 4}" font-size="10">{tick:.1f}</text>')
-            parts.append(f'<line x1="58" y1="{ty}" x2="{60 + group_w * len(categories)}" y2="{ty}" stroke="#ddd"/>')
-        for ci, cat in enumerate(categories):
-            gx = 60 + ci * group_w + gap / 2
-            for si, system in enumerate(run.systems):
+        width = 0.8 / len(run.systems)
+        for i, system in enumerate(run.systems):
+            rates = []
+            for cat in categories:
                 rs = [r for r in system.results if r.case.category == cat]
-                rate = sum(r.passed for r in rs) / len(rs) if rs else 0.0
-                h = rate * panel_h
-                parts.append(
-                    f'<rect x="{gx + si * bar_w}" y="{y + panel_h - h}" width="{bar_w - 2}" height="{h}" '
-                    f'fill="{colors[si % len(colors)]}"><title>{escape(system.name)} {escape(cat)}: '
-                    f"{rate:.2f}</title></rect>"
+                rates.append(sum(r.passed for r in rs) / len(rs) if rs else 0.0)
+            ax.bar([c + i * width for c in range(len(categories))], rates, width, label=system.name)
+        ax.set_xticks([c + 0.4 - width / 2 for c in range(len(categories))], categories, rotation=20, ha="right")
+        ax.set_ylim(0, 1.05)
+        ax.set_ylabel("pass rate")
+        ax.set_title(f"{run.suite} ({splits.get(run.suite, '')})", loc="left", fontsize=10)
+        ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    for suffix in ("png", "svg"):
+        paths[f"chart_{suffix}"] = out_dir / f"eval-scores.{suffix}"
+        fig.savefig(paths[f"chart_{suffix}"], dpi=110)
+    plt.close(fig)
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), squeeze=False)
+    for ax, split in zip(axes[0], ("test", "dev"), strict=True):
+        for run in runs:
+            if splits.get(run.suite) != split:
+                continue
+            results = run.systems[0].results
+            if not any(not r.case.answerable for r in results):
+                continue
+            precision, recall = refusal_curve(results)
+            (line,) = ax.plot(recall, precision, label=run.suite, linewidth=1.2)
+            refused = [r for r in results if r.refused]
+            bad = [r for r in results if not r.case.answerable]
+            if refused and bad:  # where the service actually operates
+                ax.plot(
+                    sum(r.refused for r in bad) / len(bad),
+                    sum(not r.case.answerable for r in refused) / len(refused),
+                    "o",
+                    color=line.get_color(),
                 )
-            parts.append(f'<text x="{gx}" y="{y + panel_h + 14}" font-size="10">{escape(cat)}</text>')
-        legend_x = 60
-        for si, system in enumerate(run.systems):
-            parts.append(
-                f'<rect x="{legend_x}" y="{y + panel_h + 24}" width="10" height="10" '
-                f'fill="{colors[si % len(colors)]}"/>'
-            )
-            parts.append(
-                f'<text x="{legend_x + 14}" y="{y + panel_h + 33}" font-size="11">{escape(system.name)}</text>'
-            )
-            legend_x += 20 + 7 * len(system.name)
-        panels.append("\n".join(parts))
-        y += panel_h + 90
-    body = "\n".join(panels)
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y}" font-family="sans-serif">'
-        f'<rect width="100%" height="100%" fill="white"/>\n{body}\n</svg>\n'
-    )
+        ax.set_xlim(0, 1.02)
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("refusal recall (unanswerable questions refused)")
+        ax.set_ylabel("refusal precision (refusals that were right)")
+        ax.set_title(f"{split} splits: refusing below an answerability cut-off (dot: as shipped)", fontsize=9)
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    for suffix in ("png", "svg"):
+        paths[f"refusal_pr_{suffix}"] = out_dir / f"eval-refusal-pr.{suffix}"
+        fig.savefig(paths[f"refusal_pr_{suffix}"], dpi=110)
+    plt.close(fig)
+    return paths
 
 
 def junit_xml(runs: list[SuiteRun], gate: dict[str, list[str]]) -> str:
@@ -196,14 +262,19 @@ def junit_xml(runs: list[SuiteRun], gate: dict[str, list[str]]) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
-def write_reports(out_dir: Path, runs: list[SuiteRun], gate: dict[str, list[str]]) -> dict[str, Path]:
+def write_reports(
+    out_dir: Path, runs: list[SuiteRun], gate: dict[str, list[str]], *, splits: dict[str, str] | None = None
+) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
+    splits = splits or {}
     paths = {
         "json": out_dir / "eval-report.json", "markdown": out_dir / "eval-report.md",
-        "chart": out_dir / "eval-scores.svg", "junit": out_dir / "eval-junit.xml",
+        "junit": out_dir / "eval-junit.xml",
     }  # fmt: skip
-    paths["json"].write_text(json.dumps(report_json(runs, gate), indent=1, ensure_ascii=False), encoding="utf-8")
-    paths["chart"].write_text(chart_svg(runs), encoding="utf-8")
-    paths["markdown"].write_text(report_markdown(runs, gate, paths["chart"].name), encoding="utf-8")
+    plots = _plots(out_dir, runs, splits)
+    paths["json"].write_text(
+        json.dumps(report_json(runs, gate, splits), indent=1, ensure_ascii=False), encoding="utf-8"
+    )
+    paths["markdown"].write_text(report_markdown(runs, gate, splits), encoding="utf-8")
     paths["junit"].write_text(junit_xml(runs, gate), encoding="utf-8")
-    return paths
+    return {**paths, "chart": plots["chart_png"], "refusal_pr": plots["refusal_pr_png"]}

@@ -52,6 +52,7 @@ class Answer:
     llm_output: str | None = None
     rewritten_question: str | None = None
     conflicts: list[Conflict] = field(default_factory=list)  # every side's evidence is in ``citations``
+    answerability: float | None = None  # score of the best-ranked evidence (None: nothing retrieved)
 
 
 def no_llm_error() -> InvalidInputError:
@@ -141,6 +142,7 @@ class Answerer:
         timings["answer"] = _ms(t)
         timings["total"] = _ms(started)
         result.conflicts = _cited_only(result.conflicts, result.citations)
+        result.answerability = evidence[0].score if evidence else None
         result.timings_ms = timings
         result.question = question
         result.rewritten_question = rewritten

@@ -76,6 +76,11 @@ class AskResponse(BaseModel):
     conflicts: list[Conflict] = Field(
         default_factory=list, description="Sources that contradict each other on the question, every side cited."
     )
+    answerability: float | None = Field(
+        default=None,
+        description="How strongly the best evidence answers the question (the score of the best-ranked sentence); "
+        "null when nothing was retrieved. The eval draws its refusal precision-recall curve over it.",
+    )
 
 
 class ErrorBody(BaseModel):

@@ -149,7 +149,7 @@ class Ingestor:
             except OSError as exc:
                 emit([IngestResult(str(path), "failed", error=f"cannot read: {exc.strerror}")])
                 continue
-            planned = self._plan(data, _source_name(path), collection)
+            planned = self._plan(data, source_name(path), collection)
             if isinstance(planned, IngestResult):
                 emit([planned])
                 continue
@@ -223,7 +223,7 @@ class _Planned:
     previous: list[str]
 
 
-def _source_name(path: Path) -> str:
+def source_name(path: Path) -> str:
     """A stable, readable source name: relative to the working directory when possible."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))

@@ -122,6 +122,7 @@ def to_response(answer: Answer, collection: str) -> AskResponse:
         answer=answer.answer,
         refused=answer.refused,
         mode=answer.mode,
+        answerability=answer.answerability,
         citations=[
             Citation(
                 index=i,
