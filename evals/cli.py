@@ -207,7 +207,7 @@ def check(
         if shares:
             problems += [f"share {p}" for p in share_problems(cases)]
         for problem in problems:
-            console.print(f"[red]{path.name}[/red] {problem}")
+            console.print(f"{path.name} {problem}", markup=False, highlight=False)
         failed = failed or bool(problems)
         console.print(f"{path.name}: {len(cases)} cases, {len(problems)} problems")
     if failed:

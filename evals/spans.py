@@ -3,7 +3,9 @@
 Gold evidence is copied from the document as a person reads it; the stored text may break those words
 across lines differently (a PDF's line breaks, a reflowed paragraph) or spell a ligature as one
 character. Matching is done on a normalised copy whose every character maps back to a source offset,
-so the span found is exact in the stored text.
+so the span found is exact in the stored text. Last, Markdown's marks (``[link][]``, ``_emphasis_``,
+backticks, asterisks) are ignored too: evidence copied from a Markdown file's source still finds the
+passage once the loader renders the marks away.
 """
 
 from __future__ import annotations
@@ -14,11 +16,17 @@ from functools import lru_cache
 _QUOTES = str.maketrans("’‘“”", "''\"\"")
 
 
-def _normalise(text: str) -> tuple[str, list[int]]:
-    """(normalised text, source offset of each of its characters); runs of whitespace become one space."""
+_MARKS = frozenset("[]*_`")
+
+
+def _normalise(text: str, *, marks: bool = False) -> tuple[str, list[int]]:
+    """(normalised text, source offset of each of its characters); runs of whitespace become one space,
+    and with ``marks`` Markdown mark characters are dropped."""
     out: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
+        if marks and ch in _MARKS:
+            continue
         if ch.isspace():
             if out and out[-1] != " ":
                 out.append(" ")
@@ -31,8 +39,8 @@ def _normalise(text: str) -> tuple[str, list[int]]:
 
 
 @lru_cache(maxsize=64)
-def _normalised_document(text: str) -> tuple[str, tuple[int, ...]]:
-    normalised, origin = _normalise(text)
+def _normalised_document(text: str, marks: bool) -> tuple[str, tuple[int, ...]]:
+    normalised, origin = _normalise(text, marks=marks)
     return normalised, tuple(origin)
 
 
@@ -41,11 +49,12 @@ def find_span(text: str, needle: str) -> tuple[int, int] | None:
     exact = text.find(needle)
     if exact >= 0:
         return exact, exact + len(needle)
-    probe = _normalise(needle)[0].strip()
-    if not probe:
-        return None
-    haystack, origin = _normalised_document(text)
-    at = haystack.find(probe)
-    if at < 0:
-        return None
-    return origin[at], origin[at + len(probe) - 1] + 1
+    for marks in (False, True):
+        probe = " ".join(_normalise(needle, marks=marks)[0].split())
+        if not probe:
+            return None
+        haystack, origin = _normalised_document(text, marks)
+        at = haystack.find(probe)
+        if at >= 0:
+            return origin[at], origin[at + len(probe) - 1] + 1
+    return None
