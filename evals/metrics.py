@@ -253,7 +253,7 @@ def summarize(results: list[CaseResult]) -> dict[str, float]:
         "evidence_fully_cited": _mean([float(r.evidence_covered) for r in answerable]),
         "citation_precision": _mean([r.citation_precision for r in answerable if r.citation_precision is not None]),
         # A corrected false premise counts as declined: the service did not answer as if the premise held.
-        "refusal_recall": _mean([float(r.declined) for r in unanswerable]),
+        "refusal_recall": _mean([float(r.declined) for r in unanswerable]) if unanswerable else 1.0,
         "refusal_precision": _mean([float(not r.case.answerable) for r in refused]) if refused else 1.0,
         "false_refusal_rate": _mean([float(r.refused) for r in answerable]),
         "groundedness": _mean([r.grounded for r in answerable if r.grounded is not None]),

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from qa_service.ingest.blocks import Block
+
 # A citation marker in an answer: "[n]" not glued to a word or bracket, so quoted code such as
 # "items[0]" is never taken for a citation (the /ask contract and every client use this definition).
 CITATION_MARKER = re.compile(r"(?<![\w\]\[])\[(\d{1,3})\]")
@@ -45,6 +47,7 @@ class Document:
     media_type: str
     page_starts: tuple[int, ...] = ()  # char offset where each PDF page begins in ``text``
     claims: tuple[Claim, ...] = ()  # reported claims, by sentence (ingest/attribution.py)
+    blocks: tuple[Block, ...] = ()  # structure: headings, paragraphs, terms, rows... (ingest/blocks.py)
 
     def page_at(self, offset: int) -> int | None:
         """1-based page holding ``offset`` (PDF only)."""
@@ -70,14 +73,14 @@ class Chunk:
     source: str
     page: int | None = None
     title: str = ""
+    heading_path: str = ""  # "library › bisect › insort_left": the headings above the chunk's start
 
     @property
     def search_text(self) -> str:
-        """What is embedded and indexed: the chunk with its document's title as context, since a chunk
-        deep in a manual page rarely repeats what the page is about. Citations still use ``text``."""
-        if self.title and self.title not in self.text:
-            return f"{self.title}\n{self.text}"
-        return self.text
+        """What is embedded and indexed: the chunk with its document's title and heading path as context,
+        since a chunk deep in a manual page rarely repeats what the page is about. Citations use ``text``."""
+        context = [part for part in (self.title, self.heading_path) if part and part not in self.text]
+        return "\n".join([*context, self.text])
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,3 +108,4 @@ class Evidence:
     page: int | None = None
     features: dict[str, float] = field(default_factory=dict)
     claim: Claim | None = None  # set when the sentence reports someone's claim
+    heading_path: str = ""

@@ -108,7 +108,14 @@ def test_pdf_whose_stream_inflates_to_100_megabytes_is_contained(secured: TestCl
     writer.write(buffer)
     accepted = _post(secured, "inflate.pdf", buffer.getvalue())
     record = wait_for_states(secured, [accepted.json()["documents"][0]["status_url"]], R)[0]
-    assert record["state"] == "failed" and record["error"]
+    # PDFium draws the 500,000 copies at one spot and extracts them once; either way the text kept is bounded.
+    assert record["state"] in ("ready", "failed")
+    if record["state"] == "failed":
+        assert record["error"]
+    else:
+        text = secured.get(f"/documents/{record['id']}/text", headers=R)
+        assert text.status_code == 200 and len(text.text) <= 5_000_000
+    assert integrity_problems(_store(secured), "default") == []
 
 
 def test_instructions_inside_a_document_do_not_change_other_answers(secured: TestClient) -> None:

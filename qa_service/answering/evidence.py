@@ -12,12 +12,14 @@ from qa_service.answering.question import QuestionAnalysis, holds_answer_type
 from qa_service.domain import Chunk, Document, Evidence, ScoredChunk
 from qa_service.embeddings import Embedder
 from qa_service.errors import NotFoundError
-from qa_service.ingest.sentences import split_sentences
+from qa_service.ingest.blocks import PATH_SEPARATOR, BlockIndex
+from qa_service.ingest.sentences import document_sentences
 from qa_service.text import mentions, stem, stem_terms, words
 
 # Weights of the evidence score; set on the seed eval suite (see README, "How answers are chosen").
 W_SEMANTIC, W_LEXICAL, W_TYPE, W_NAMES = 0.45, 0.35, 0.10, 0.10
 NAME_TERM_WEIGHT = 0.5
+HEADING_TERM_WEIGHT = 0.5  # a question term found only in the sentence's heading ("insort_left") counts half
 MAX_SENTENCES = 32  # sentences embedded per question (latency is dominated by these embeddings)
 # A number and the words after it: "215 Druze civilians", "dozens of others", "85 kilometer".
 _NUMBER_PHRASE = re.compile(
@@ -33,17 +35,26 @@ class DocumentCache:
     def __init__(self, load: Callable[[str, str], Document], size: int = 256) -> None:
         self._load = load
         self._size = size
-        self._items: OrderedDict[tuple[str, str], tuple[Document, list[tuple[int, int]]]] = OrderedDict()
+        self._items: OrderedDict[tuple[str, str], tuple[Document, list[tuple[int, int]], BlockIndex]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, collection: str, document_id: str) -> tuple[Document, list[tuple[int, int]]]:
+        document, spans, _index = self.entry(collection, document_id)
+        return document, spans
+
+    def entry(self, collection: str, document_id: str) -> tuple[Document, list[tuple[int, int]], BlockIndex]:
+        """The document, its sentence spans and its block index (heading paths)."""
         key = (collection, document_id)
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
         document = self._load(collection, document_id)
-        entry = (document, split_sentences(document.text))
+        entry = (
+            document,
+            document_sentences(document.text, document.blocks),
+            BlockIndex(document.text, document.blocks),
+        )
         with self._lock:
             self._items[key] = entry
             while len(self._items) > self._size:
@@ -63,23 +74,29 @@ class EvidenceRanker:
         if not candidates:
             return []
         stems = [set(stem_terms(c[4])) for c in candidates]
+        paths = [self._documents.entry(collection, c[0].id)[2].path_at(c[2]) for c in candidates]
+        heading_stems = [set(stem_terms(path[-1])) if path else set() for path in paths]
         idf = _idf(question.key_terms, stems)
         # Names already score in the names feature; in term overlap they count half, so what the question
         # asks about them ("who contradicted Viktorov") weighs more than repeating them.
         name_stems = {stem(n) for n in question.names}
         idf = {t: w * (NAME_TERM_WEIGHT if t in name_stems else 1.0) for t, w in idf.items()}
         total_idf = sum(idf.values()) or 1.0
-        overlap = [sum(w for t, w in idf.items() if t in s) / total_idf for s in stems]
+        overlap = [
+            sum(w if t in s else HEADING_TERM_WEIGHT * w if t in h else 0.0 for t, w in idf.items()) / total_idf
+            for s, h in zip(stems, heading_stems, strict=True)
+        ]
         keep = _shortlist(candidates, overlap)
         candidates = [candidates[i] for i in keep]
+        paths = [paths[i] for i in keep]
         overlap = [overlap[i] for i in keep]
         texts = [c[4] for c in candidates]
         vectors = self._embedder.embed_cached([question.focus, *texts])
         semantic = vectors[1:] @ vectors[0]
         counted = self._counted_similarity(question.counted, texts)
         ranked: list[Evidence] = []
-        rows = zip(candidates, semantic, counted, overlap, strict=True)
-        for (doc, chunk_id, start, end, text), sim, counted_sim, lexical in rows:
+        rows = zip(candidates, semantic, counted, overlap, paths, strict=True)
+        for (doc, chunk_id, start, end, text), sim, counted_sim, lexical, path in rows:
             type_match = 1.0 if holds_answer_type(question, text) else 0.0
             if question.counted is not None:
                 type_match = counted_sim
@@ -101,6 +118,7 @@ class EvidenceRanker:
                     score=round(score, 4),
                     page=doc.page_at(start),
                     claim=next((c for c in doc.claims if c.start == start), None),
+                    heading_path=PATH_SEPARATOR.join(path),
                     features={
                         "semantic": round(float(sim), 4),
                         "lexical": round(lexical, 4),

@@ -40,6 +40,11 @@ class Citation(BaseModel):
     quote: str = Field(description="Exactly document_text[start:end].")
     score: float
     page: int | None = Field(default=None, description="1-based PDF page.")
+    heading_path: str | None = Field(
+        default=None,
+        description="The headings above the quote in its document, outermost first.",
+        examples=["4. The /usr Hierarchy › 4.6. /usr/lib : Libraries for programming and packages"],
+    )
     speaker: str | None = Field(
         default=None, description="Who makes the claim this sentence reports, if it reports one."
     )

@@ -1,7 +1,8 @@
-"""Remove page boilerplate (membership/newsletter blocks, bylines, share bars) from loaded text.
+"""Remove page boilerplate (membership/newsletter blocks, bylines, share bars) from loaded blocks.
 
-Cleaning works on paragraphs and never rewrites the words of the article: the cleaned text is what
-citations point into, so a quote must read exactly as the source does.
+Cleaning works on blocks and never rewrites the words of the article: the cleaned text is what
+citations point into, so a quote must read exactly as the source does. (Structural furniture —
+navigation, running headers, page numbers — is dropped by the loaders, which see the structure.)
 
 Two strengths of evidence: phrases that are furniture wherever they appear ("Subscribe to our
 newsletter", "Leave a reply") remove a short paragraph anywhere; single words that merely suggest
@@ -12,6 +13,8 @@ manual's "membership test" or a mail library's "INBOX" survive.
 from __future__ import annotations
 
 import re
+
+from qa_service.ingest.blocks import RawBlock
 
 _STRONG = re.compile(
     r"\b(subscribe (to|now)|sign up (for|to)|become a member|members?[- ]only|read all member content"
@@ -26,7 +29,6 @@ _WEAK = re.compile(
     re.IGNORECASE,
 )
 _EMPTY_BYLINE = re.compile(r"^\s*by\s*[|:,-]?\s*$", re.IGNORECASE)
-_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _WORD = re.compile(r"\w+")
 _MAX_FURNITURE_WORDS = 60  # a long paragraph that mentions "subscribe" is content, not furniture
 
@@ -48,28 +50,18 @@ def _is_prose(paragraph: str) -> bool:
     return len(_WORD.findall(paragraph)) >= 8 and paragraph.rstrip()[-1:] in '.!?"”’)'
 
 
-def clean_section(text: str) -> str:
-    """Drop furniture paragraphs and the furniture tail of one section (page)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    paragraphs = [p.strip("\n") for p in _PARAGRAPH_BREAK.split(text)]
-    paragraphs = [p for p in paragraphs if p.strip()]
+def clean_blocks(blocks: list[RawBlock]) -> list[RawBlock]:
+    """Drop furniture blocks and the furniture tail of one page (or unpaged document)."""
+    blocks = [b for b in blocks if b.text.replace("\x00", "").strip()]
+    paragraphs = [b.text for b in blocks]
     # The tail from the first furniture-looking paragraph in the second half, when no real prose
     # follows it, is furniture as a whole (price tiers, "Six Months", "Daily news").
     half = len(paragraphs) // 2
     start = next((i for i in range(half, len(paragraphs)) if _looks_like_furniture(paragraphs[i])), None)
     if start is not None and not any(_is_prose(p) and not _looks_like_furniture(p) for p in paragraphs[start:]):
-        paragraphs = paragraphs[:start]
-    return "\n\n".join(p for p in paragraphs if not _is_furniture(p))
+        blocks = blocks[:start]
+    return [b for b in blocks if b.kind == "code" or not _is_furniture(b.text)]
 
 
-def clean_sections(sections: list[str]) -> tuple[str, tuple[int, ...]]:
-    """Clean each section and join them; return the text and where each section starts in it."""
-    parts: list[str] = []
-    starts: list[int] = []
-    offset = 0
-    for section in sections:
-        cleaned = clean_section(section)
-        starts.append(offset)
-        parts.append(cleaned)
-        offset += len(cleaned) + 2
-    return "\n\n".join(parts), tuple(starts)
+def clean_pages(pages: list[list[RawBlock]]) -> list[list[RawBlock]]:
+    return [clean_blocks(page) for page in pages]

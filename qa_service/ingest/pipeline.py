@@ -14,13 +14,14 @@ from qa_service.domain import Chunk, Document
 from qa_service.embeddings import Embedder
 from qa_service.errors import QAError, UnsupportedDocumentError
 from qa_service.ingest.attribution import find_claims
+from qa_service.ingest.blocks import assemble
 from qa_service.ingest.chunking import chunk_document
-from qa_service.ingest.cleaning import clean_sections
-from qa_service.ingest.loaders import SUPPORTED_SUFFIXES, load_bytes
+from qa_service.ingest.cleaning import clean_pages
+from qa_service.ingest.loaders import SUPPORTED_SUFFIXES, load_bytes, loader_for
 from qa_service.store import CHUNKED, PARSED, ChromaStore, DocumentState, StoredDocument
 
 Outcome = Literal["added", "unchanged", "reindexed", "replaced", "failed"]
-INDEX_VERSION = 3  # bump when loading, cleaning or chunking changes what gets indexed
+INDEX_VERSION = 4  # bump when loading, cleaning or chunking changes what gets indexed
 EMBED_GROUP = 256  # chunks of consecutive documents embedded together
 
 
@@ -53,7 +54,7 @@ def document_id_for(data: bytes) -> str:
 def prepare_document(data: bytes, source: str, *, max_pages: int = 2000, max_chars: int = 5_000_000) -> Document:
     """Load and clean a file into a ``Document`` (no embedding, no storage)."""
     loaded = load_bytes(data, source, max_pages=max_pages, max_chars=max_chars)
-    text, page_starts = clean_sections(loaded.sections)
+    text, blocks, page_starts = assemble(clean_pages(loaded.pages))
     if not text.strip():
         raise UnsupportedDocumentError(f"{source}: no text left after cleaning", code="empty_document")
     if len(text) > max_chars:
@@ -66,8 +67,9 @@ def prepare_document(data: bytes, source: str, *, max_pages: int = 2000, max_cha
         title=loaded.title,
         text=text,
         media_type=loaded.media_type,
-        page_starts=page_starts if loaded.media_type == "application/pdf" else (),
+        page_starts=page_starts if loader_for(source).paged else (),
         claims=tuple(find_claims(text)),
+        blocks=blocks,
     )
 
 

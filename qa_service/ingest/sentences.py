@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from qa_service.ingest.blocks import Block
+
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace and a
 # capital, digit or opening quote; or at a line break.
 _BOUNDARY = re.compile(r"(?<=[.!?])(?P<close>[\"'”’)\]]*)\s+(?=[A-Z0-9\"'“‘\[])|\n+")
@@ -35,3 +37,30 @@ def _append_trimmed(spans: list[tuple[int, int]], text: str, start: int, end: in
         return
     lead = len(piece) - len(piece.lstrip())
     spans.append((offset + start + lead, offset + start + lead + len(stripped)))
+
+
+def document_sentences(text: str, blocks: tuple[Block, ...]) -> list[tuple[int, int]]:
+    """Sentence spans of a document that never cross a block; a definition term and the first sentence
+    of its description are one span ("bisect.insort_left(a, x) Insert x in a in sorted order.").
+    Without blocks (documents indexed before blocks existed) the whole text is split."""
+    if not blocks:
+        return split_sentences(text)
+    spans: list[tuple[int, int]] = []
+    pending_term: tuple[int, int] | None = None
+    for block in blocks:
+        inner = split_sentences(text[block.start : block.end], block.start)
+        if block.kind == "term":
+            if pending_term is not None:
+                spans.append(pending_term)
+            pending_term = (block.start, block.end)
+            continue
+        if pending_term is not None:
+            if block.kind == "description" and inner:
+                inner[0] = (pending_term[0], inner[0][1])
+            else:
+                spans.append(pending_term)
+            pending_term = None
+        spans.extend(inner)
+    if pending_term is not None:
+        spans.append(pending_term)
+    return spans

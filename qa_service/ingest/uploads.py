@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from pathlib import PurePath
 
 from qa_service.errors import InvalidInputError, UnsupportedDocumentError
-from qa_service.ingest.loaders import SUPPORTED_SUFFIXES, decode_text
+from qa_service.ingest.loaders import loader_for
 
 MAX_FILENAME_CHARS = 255
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -33,15 +32,9 @@ def safe_source_name(filename: str | None) -> str:
 
 
 def check_upload(data: bytes, source: str) -> None:
-    """Cheap checks that fail at once with a clear reason; full parsing happens in the background."""
-    suffix = PurePath(source).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise UnsupportedDocumentError(
-            f"{source}: unsupported file type {suffix or '(none)'}; supported: {', '.join(SUPPORTED_SUFFIXES)}",
-            code="unsupported_type",
-        )
-    if suffix == ".pdf":
-        if not data.lstrip()[:5] == b"%PDF-":
-            raise UnsupportedDocumentError(f"{source}: not a PDF file", code="broken_pdf")
-        return
-    decode_text(data[:65536], source)  # refuses empty and binary data (a zip named .txt, an executable)
+    """Cheap checks that fail at once with a clear reason; full parsing happens in the background.
+    Text formats refuse empty and binary data (a zip named .txt, an executable); binary formats check
+    their signature."""
+    if not data.strip():
+        raise UnsupportedDocumentError(f"{source}: the file is empty", code="empty_document")
+    loader_for(source).sniff(data, source)

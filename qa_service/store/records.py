@@ -19,6 +19,7 @@ import numpy as np
 from qa_service.domain import Chunk, Claim, Document
 from qa_service.embeddings import Vectors
 from qa_service.errors import InvalidInputError
+from qa_service.ingest.blocks import Block
 from qa_service.settings import COLLECTION_PATTERN
 
 DOCS_SUFFIX = "__docs"
@@ -90,6 +91,7 @@ def record_metadata(item: StoredDocument, fingerprint: str) -> dict[str, str | i
         "error": "",
         "embedded_chunks": len(item.chunks),
         "claims": json.dumps([dataclasses.asdict(c) for c in document.claims], ensure_ascii=False),
+        "blocks": json.dumps([b.encode() for b in document.blocks], separators=(",", ":")),
     }
 
 
@@ -122,6 +124,8 @@ def chunk_metadata(chunk: Chunk) -> dict[str, str | int]:
         meta["page"] = chunk.page
     if chunk.title:
         meta["title"] = chunk.title
+    if chunk.heading_path:
+        meta["heading_path"] = chunk.heading_path
     return meta
 
 
@@ -137,6 +141,7 @@ def chunk_from(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         source=str(meta["source"]),
         title=str(meta.get("title", "")),
         page=int(page) if page is not None else None,
+        heading_path=str(meta.get("heading_path", "")),
     )
 
 
@@ -164,4 +169,5 @@ def document_from(document_id: str, text: str, meta: dict[str, Any]) -> Document
         media_type=str(meta.get("media_type", "text/plain")),
         page_starts=tuple(json.loads(str(meta.get("page_starts", "[]")))),
         claims=tuple(Claim(**c) for c in json.loads(str(meta.get("claims", "[]")))),
+        blocks=tuple(Block.decode(b) for b in json.loads(str(meta.get("blocks", "[]")))),
     )

@@ -296,6 +296,9 @@ async function showCitation(citation, opener) {
   panel.hidden = false;
   $("source-title").textContent = `[${citation.index}] ${citation.source}`;
   $("source-meta").textContent = (citation.page ? `Page ${citation.page}, ` : "") + `characters ${citation.start}–${citation.end}`;
+  // Where the passage sits in its document ("4. The /usr Hierarchy › 4.6. /usr/lib ..."), as text.
+  $("source-heading").textContent = citation.heading_path || "";
+  $("source-heading").hidden = !citation.heading_path;
   passage.replaceChildren(document.createTextNode("Loading…"));
   panel.dataset.opener = opener ? "marker" : "";
   try {

@@ -134,6 +134,7 @@ def to_response(answer: Answer, collection: str) -> AskResponse:
                 quote=e.text,
                 score=e.score,
                 page=e.page,
+                heading_path=e.heading_path or None,
                 speaker=e.claim.speaker if e.claim is not None else None,
             )
             for i, e in enumerate(answer.citations, 1)

@@ -1,0 +1,147 @@
+"""Undo hard line wrapping: lines into paragraphs, words hyphenated at a line end joined again.
+
+Plain text that is hard-wrapped (man pages, RFC-style text, e-mails) and PDF lines go through the same
+rules: a paragraph is lines without a blank line between them; a line ends its paragraph's line when it
+ends well short of the wrap width, and a line that starts a list item, an option or a table row starts
+a new block. Table-like lines (columns separated by runs of spaces) stay one block each.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from qa_service.ingest.blocks import RawBlock
+
+_ITEM = re.compile(r"^\s*(?:[-*•◦‣·]\s+|\(?\d{1,3}[.)]\s+|\(?[a-z][.)]\s+(?=[A-Z]))")
+_ARG = r"(?:[ =][<\[]?[\w.-]+[>\]]?)?"
+_OPTION = re.compile(r"^\s*--?[\w?][\w-]*" + _ARG + r"(?:,\s+--?[\w-]+" + _ARG + r")*\s*$")
+_COLUMNS = re.compile(r"\S {2,}\S")
+_HYPHEN_END = re.compile(r"(?<=[a-z])-$")
+_SHORT_LINE = 0.75  # a line shorter than this share of the wrap width ends its line of text
+
+
+def wrap_width(lines: Iterable[str]) -> int:
+    """The width the text was wrapped at: the 90th percentile of non-blank line lengths."""
+    lengths = sorted(len(line.rstrip()) for line in lines if line.strip())
+    if not lengths:
+        return 0
+    return lengths[min(len(lengths) - 1, int(len(lengths) * 0.9))]
+
+
+def join_lines(lines: list[str], vocabulary: set[str] | None = None) -> str:
+    """Join wrapped lines with single spaces; ``exam-`` + ``ple`` becomes ``example`` unless the
+    hyphenated form occurs elsewhere (``vocabulary``: lower-cased words of the whole document)."""
+    out = ""
+    for line in (line.strip() for line in lines):
+        if not line:
+            continue
+        if out.endswith("\u00ad"):  # a soft hyphen: the word was broken here for the line end only
+            out = out[:-1] + line
+        elif out and _HYPHEN_END.search(out) and line[:1].islower():
+            head = out.rsplit(None, 1)[-1]
+            tail = re.match(r"[\w]+", line)
+            hyphenated = f"{head}{tail.group(0) if tail else ''}".lower()
+            if vocabulary is not None and hyphenated in vocabulary:
+                out += line  # a real compound ("well-known"), broken at its hyphen
+            else:
+                out = out[:-1] + line
+        else:
+            out = f"{out} {line}" if out else line
+    return out
+
+
+def text_blocks(paragraph: list[str], width: int, vocabulary: set[str] | None = None) -> list[RawBlock]:
+    """Blocks of one paragraph (lines with no blank line between them) of hard-wrapped text."""
+    if len(paragraph) == 1 and (heading := _heading_level(paragraph[0])):
+        return [RawBlock("heading", paragraph[0].strip(), heading)]
+    if sum(bool(_COLUMNS.search(line.strip())) for line in paragraph) >= max(2, len(paragraph) // 2):
+        return _table_blocks(paragraph, vocabulary)
+    blocks: list[RawBlock] = []
+    current: list[str] = []
+    kind = "paragraph"
+
+    def flush() -> None:
+        nonlocal current
+        if current:
+            blocks.append(RawBlock(kind, join_lines(current, vocabulary)))  # type: ignore[arg-type]
+        current = []
+
+    indent0 = _indent(paragraph[0]) if paragraph else 0
+    for i, line in enumerate(paragraph):
+        if not line.strip():
+            continue
+        if _OPTION.match(line) and i + 1 < len(paragraph) and _indent(paragraph[i + 1]) > _indent(line):
+            flush()  # "-z, --gzip" with its description indented below: a term, then its description
+            blocks.append(RawBlock("term", line.strip()))
+            kind = "description"
+            continue
+        if current and (_ITEM.match(line) or (_indent(line) < indent0 and kind == "description")):
+            flush()
+            kind = "list_item" if _ITEM.match(line) else "paragraph"
+        elif not current:
+            kind = "list_item" if _ITEM.match(line) else kind
+        current.append(line)
+        if width and len(line.rstrip()) < _SHORT_LINE * width and i + 1 < len(paragraph):
+            nxt = paragraph[i + 1]
+            # A short line ends a line of text unless the next line plainly continues its sentence.
+            if not (nxt.strip()[:1].islower() and not line.rstrip().endswith((".", ":", "!", "?"))):
+                flush()
+                kind = "paragraph" if kind != "description" else kind
+    flush()
+    return blocks
+
+
+_NUMBERED_HEADING = re.compile(r"^\s*(\d{1,2}(?:\.\d{1,2})*)\.?\s+\S")
+
+
+def _heading_level(line: str) -> int:
+    """A lone short line numbered like a section ("3.8.1. Purpose") or in capitals ("DESCRIPTION")."""
+    text = line.strip()
+    if len(text) > 80 or text.endswith((".", ",", ";")):
+        return 0
+    numbered = _NUMBERED_HEADING.match(text)
+    if numbered:
+        return numbered.group(1).count(".") + 1
+    letters = [c for c in text if c.isalpha()]
+    return 1 if len(letters) >= 3 and all(c.isupper() for c in letters) else 0
+
+
+def _table_blocks(paragraph: list[str], vocabulary: set[str] | None) -> list[RawBlock]:
+    """Rows of a table-like paragraph; lines of prose before or between rows are joined as prose."""
+    blocks: list[RawBlock] = []
+    prose: list[str] = []
+    for line in paragraph:
+        if _COLUMNS.search(line.strip()):
+            if prose:
+                blocks.append(RawBlock("paragraph", join_lines(prose, vocabulary)))
+                prose = []
+            blocks.append(RawBlock("table_row", " ".join(line.split())))
+        elif line.strip():
+            prose.append(line)
+    if prose:
+        blocks.append(RawBlock("paragraph", join_lines(prose, vocabulary)))
+    return blocks
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def plain_text_blocks(text: str) -> list[RawBlock]:
+    """Blocks of a plain-text file: paragraphs split at blank lines, each unwrapped."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(8)
+    lines = text.split("\n")
+    width = wrap_width(lines)
+    vocabulary = {w.lower() for w in re.findall(r"\w+(?:-\w+)+", text)}
+    paragraphs: list[list[str]] = [[]]
+    for line in lines:
+        if line.strip():
+            paragraphs[-1].append(line)
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    blocks: list[RawBlock] = []
+    for paragraph in paragraphs:
+        if paragraph:
+            blocks.extend(text_blocks(paragraph, width, vocabulary))
+    return blocks

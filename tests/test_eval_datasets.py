@@ -1,0 +1,39 @@
+"""Every eval dataset is valid against the text the service stores (issue 11): each gold evidence and
+correction span is found in its corpus's cleaned text (up to whitespace), gold answers sit in their
+evidence, new corpora keep the shares of case kinds, and test splits carry their frozen-split header."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+
+from evals.check import MIN_SHARES, check_cases, corpus_documents, share_problems
+from evals.dataset import DATASETS_DIR, load_dataset
+from evals.gate import load_suites
+from qa_service.domain import Document
+
+SUITES = load_suites()
+
+
+@cache
+def _documents(corpus: str) -> tuple[Document, ...]:
+    return tuple(corpus_documents(corpus))
+
+
+@pytest.mark.parametrize("suite", sorted(SUITES))
+def test_gold_spans_are_in_the_stored_text(suite: str) -> None:
+    cases = load_dataset(DATASETS_DIR / SUITES[suite]["dataset"])
+    documents = [d for corpus in sorted({c.corpus for c in cases}) for d in _documents(corpus)]
+    assert check_cases(cases, documents) == []
+
+
+@pytest.mark.parametrize("suite", sorted(s for s, c in SUITES.items() if s.endswith(("_test", "_dev"))))
+def test_new_corpora_keep_the_shares_and_split_headers(suite: str) -> None:
+    path = DATASETS_DIR / SUITES[suite]["dataset"]
+    assert share_problems(load_dataset(path)) == [], MIN_SHARES
+    header = [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("#")]
+    if SUITES[suite]["split"] == "test":
+        assert header and "TEST SPLIT" in header[0] and any("Never tune on it" in h for h in header)
+    else:
+        assert header and "DEV SPLIT" in header[0]
