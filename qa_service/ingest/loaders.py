@@ -57,7 +57,7 @@ def decode_text(data: bytes, filename: str) -> str:
 
     Binary data is refused rather than decoded into mojibake.
     """
-    if not data.strip():
+    if not data[:4096].strip() and not data.strip():  # the head first: no copy of a large file just to look
         raise UnsupportedDocumentError(f"{filename}: the file is empty", code="empty_document")
     sample = data[:65536]
     if b"\x00" in sample or sum(sample.count(b) for b in _CONTROL_BYTES) > len(sample) * 0.01:
@@ -79,8 +79,8 @@ def decode_text(data: bytes, filename: str) -> str:
 
 
 def _first_line_title(text: str) -> str:
-    for line in text.splitlines():
-        line = line.strip().lstrip("#").strip()
+    for match in re.finditer(r"[^\r\n]+", text):  # lazily: splitlines() of a 24 MB file is a 40 MB list
+        line = match.group().strip().lstrip("#").strip()
         if line:
             return line[:200]
     return ""
