@@ -12,13 +12,13 @@ from qa_service.domain import CITATION_MARKER
 _ADDRESSES_READER = re.compile(
     r"\b(?:"
     r"the\s+(?:correct\s+|real\s+|true\s+|only\s+|final\s+)?answer\s+is\s*:"
-    r"|(?:reply|respond|answer|say|write|output|print)\s+(?:only|just|with\s+only)\b"
+    r"|(?:reply|respond|answer|say)\s+(?:only|just|with\s+only)\b"
     r"|(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+|your\s+|every\s+)?(?:previous\s+|prior\s+|above\s+|"
     r"earlier\s+|other\s+|preceding\s+)?(?:instructions?|documents?|evidence|context|sources?|passages?|rules?)\b"
     r"|you\s+(?:are|must|should|will)\s+(?:now\s+)?(?:an?\s+)?(?:assistant|ai\b|language\s+model|chatbot|answer|reply|"
-    r"respond|say|tell)"
+    r"respond|say|tell)\b"
     r"|(?:as|to)\s+the\s+(?:assistant|ai|language\s+model|chatbot)\b"
-    r"|(?:system|developer)\s+(?:prompt|message|instructions?)\b"
+    r"|(?:your|the)\s+system\s+prompt\b"
     r")",
     re.IGNORECASE,
 )
