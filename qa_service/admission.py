@@ -44,27 +44,44 @@ class RateLimiter:
 
 
 class GenerationGate:
-    """At most ``capacity`` LLM generations running or waiting; the next one is told to come back."""
+    """At most ``capacity`` LLM generations running, waiting or reserved; the next one is told to come back.
 
-    def __init__(self, capacity: int, *, retry_after: float = 2.0) -> None:
+    A stream reserves its slot before its first byte (its status line cannot turn into a 503 later) and
+    enters it when the work starts; a reservation never entered (the client left first) lapses after
+    ``hold_s`` seconds, so a slot cannot leak."""
+
+    def __init__(self, capacity: int, *, retry_after: float = 2.0, hold_s: float = 30.0) -> None:
         self._capacity = capacity
         self._retry_after = retry_after
+        self._hold_s = hold_s
         self._inside = 0
+        self._reserved: dict[object, float] = {}  # reservation token -> when it lapses (monotonic)
         self._lock = threading.Lock()
 
     @property
     def depth(self) -> int:
-        return self._inside
+        with self._lock:
+            self._prune()
+            return self._inside + len(self._reserved)
 
     def check(self) -> None:
         """Refuse now, before a response starts (a stream cannot change its status later)."""
         with self._lock:
             self._refuse_if_full()
 
-    @contextmanager
-    def slot(self) -> Iterator[None]:
+    def reserve(self) -> object:
+        """Hold a slot for work that starts shortly, or raise ``RetryLaterError`` at once."""
         with self._lock:
             self._refuse_if_full()
+            token = object()
+            self._reserved[token] = time.monotonic() + self._hold_s
+            return token
+
+    @contextmanager
+    def slot(self, reservation: object | None = None) -> Iterator[None]:
+        with self._lock:
+            if reservation is None or self._reserved.pop(reservation, None) is None:
+                self._refuse_if_full()
             self._inside += 1
         try:
             yield
@@ -72,10 +89,17 @@ class GenerationGate:
             with self._lock:
                 self._inside -= 1
 
+    def _prune(self) -> None:
+        now = time.monotonic()
+        for token in [t for t, lapses in self._reserved.items() if lapses <= now]:
+            del self._reserved[token]
+
     def _refuse_if_full(self) -> None:
-        if self._inside >= self._capacity:
+        self._prune()
+        busy = self._inside + len(self._reserved)
+        if busy >= self._capacity:
             raise RetryLaterError(
-                f"{self._inside} answers are already being generated; try again shortly",
+                f"{busy} answers are already being generated; try again shortly",
                 retry_after=self._retry_after,
                 code="generation_queue_full",
             )

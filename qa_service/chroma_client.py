@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from qa_service.errors import ConfigurationError, ServiceUnavailableError
+from qa_service.errors import ConfigurationError, StoreUnavailableError
 from qa_service.settings import Settings
 
 
@@ -32,9 +32,7 @@ def open_chroma_client(settings: Settings) -> Any:
             host=url.hostname, port=port, ssl=ssl, headers=_auth_headers(settings), settings=client_settings
         )
     except Exception as exc:  # chromadb checks the server at construction: refused, 401, timeout...
-        raise ServiceUnavailableError(
-            f"cannot reach the Chroma server at {settings.chroma.url}: {exc}", code="store_unavailable"
-        ) from exc
+        raise StoreUnavailableError(f"cannot reach the Chroma server at {settings.chroma.url}: {exc}") from exc
 
 
 def _auth_headers(settings: Settings) -> dict[str, str]:

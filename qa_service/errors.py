@@ -61,6 +61,15 @@ class RetryLaterError(ServiceUnavailableError):
         self.retry_after = retry_after
 
 
+class StoreUnavailableError(RetryLaterError):
+    """The vector store did not answer (connection refused, timeout, a 5xx from the server): transient."""
+
+    code = "store_unavailable"
+
+    def __init__(self, message: str, *, retry_after: float = 5.0, code: str | None = None) -> None:
+        super().__init__(message, retry_after=retry_after, code=code)
+
+
 class RateLimitedError(RetryLaterError):
     """A key (or an address, when the service is open) sent more requests than its rate allows."""
 

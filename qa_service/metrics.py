@@ -54,8 +54,12 @@ class Metrics:
         """Gauges computed when scraped (document states, queue depths): never stale, no bookkeeping."""
         self.registry.register(_Callback(read))
 
-    def render(self) -> bytes:
-        return generate_latest(self.registry)
+    def render(self, scoped: Iterable[GaugeMetricFamily] = ()) -> bytes:
+        """The registry, plus ``scoped`` gauges computed for this scrape only (e.g. for one caller's collections)."""
+        extra = CollectorRegistry(auto_describe=False)
+        families = list(scoped)
+        extra.register(_Callback(lambda: families))
+        return generate_latest(self.registry) + generate_latest(extra)
 
 
 class _Callback(Collector):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from prometheus_client.core import GaugeMetricFamily
@@ -15,6 +15,7 @@ from qa_service.answering.evidence import DocumentCache, EvidenceRanker
 from qa_service.answering.prompts import PromptTemplate
 from qa_service.chroma_client import open_chroma_client
 from qa_service.embeddings import Embedder, SentenceTransformerEmbedder
+from qa_service.errors import StoreUnavailableError
 from qa_service.ingest.jobs import IngestionQueue
 from qa_service.ingest.pipeline import Ingestor
 from qa_service.llm import build_llm
@@ -81,10 +82,12 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
         dimension=embedder.dimension,
         workers=settings.ingest.workers,
         stale_after=settings.ingest.stale_after_s,
+        store_retry_s=settings.ingest.store_retry_s,
+        store_backoff_max_s=settings.ingest.store_backoff_max_s,
     )
     gate = GenerationGate(settings.limits.generation_queue)
     metrics = Metrics()
-    metrics.add_gauges(lambda: _gauges(store, jobs, gate))
+    metrics.add_gauges(lambda: _gauges(jobs, gate))
     return Services(
         settings=settings,
         store=store,
@@ -100,13 +103,25 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
     )
 
 
-def _gauges(store: ChromaStore, jobs: IngestionQueue, gate: GenerationGate) -> Iterator[GaugeMetricFamily]:
-    """Read when /metrics is scraped."""
-    documents = GaugeMetricFamily("qa_documents", "Documents by collection and state", labels=["collection", "state"])
-    for name in store.collection_names():
-        counts = Counter(info.state for info in store.list_documents(name))
-        for state in ALL_STATES:
-            documents.add_metric([name, state], counts.get(state, 0))
-    yield documents
+def _gauges(jobs: IngestionQueue, gate: GenerationGate) -> Iterator[GaugeMetricFamily]:
+    """Read when /metrics is scraped; nothing here names a collection (see ``document_gauges``)."""
     yield GaugeMetricFamily("qa_ingest_queue_depth", "Uploaded documents waiting for a worker", value=jobs.depth)
     yield GaugeMetricFamily("qa_generation_queue_depth", "LLM answers running or waiting", value=gate.depth)
+
+
+def document_gauges(store: ChromaStore, may_use: Callable[[str], bool]) -> Iterator[GaugeMetricFamily]:
+    """Documents by collection and state, only for the collections ``may_use`` allows (the caller's key),
+    and whether the store answered; a store outage leaves the document counts out rather than failing."""
+    documents = GaugeMetricFamily("qa_documents", "Documents by collection and state", labels=["collection", "state"])
+    try:
+        for name in store.collection_names():
+            if not may_use(name):
+                continue
+            counts = Counter(info.state for info in store.list_documents(name))
+            for state in ALL_STATES:
+                documents.add_metric([name, state], counts.get(state, 0))
+    except StoreUnavailableError:
+        yield GaugeMetricFamily("qa_store_up", "1 when the vector store answered this scrape", value=0)
+        return
+    yield documents
+    yield GaugeMetricFamily("qa_store_up", "1 when the vector store answered this scrape", value=1)

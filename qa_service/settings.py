@@ -137,6 +137,10 @@ class IngestSettings(BaseModel):
     stale_after_s: float = Field(
         default=900.0, gt=0, description="another process's unfinished document is taken over at start-up after this"
     )
+    store_retry_s: float = Field(
+        default=3600.0, gt=0, description="a document whose ingestion meets a store outage is retried for this long"
+    )
+    store_backoff_max_s: float = Field(default=30.0, gt=0, description="longest wait between two such retries")
 
 
 class Settings(BaseSettings):

@@ -83,7 +83,8 @@ def test_unknown_document_and_route(client: TestClient) -> None:
 def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["chunks"] > 0
+    # open to probes without a key: ready or not, and nothing about any collection
+    assert ready.status_code == 200 and ready.json() == {"status": "ready"}
     assert client.get("/openapi.json").json()["paths"]["/ask"]
 
 

@@ -40,6 +40,13 @@ def _seed_files() -> list[Path]:
     return sorted(p for p in SEEDS_DIR.iterdir() if p.is_file())
 
 
+ADVERSARIAL_DIR = Path(__file__).resolve().parent / "adversarial"
+
+
+def _adversarial_files() -> list[Path]:
+    return sorted(ADVERSARIAL_DIR.glob("*.txt"))
+
+
 PYTHON_DOCS_ROOT = Path("/usr/share/doc/python3-doc/html")
 _PYTHON_SECTIONS = ("library", "howto", "tutorial")
 
@@ -119,6 +126,8 @@ CORPORA: dict[str, Corpus] = {
     c.name: c
     for c in (
         Corpus("seeds", "news analysis article", None, "see seeds/", _seed_files),
+        Corpus("adversarial", "hostile documents: spoofed delimiters, fake markers, instructions (issue 16)", None,
+               "written for this repo", _adversarial_files),
         Corpus("python-docs", "HTML manual (Python 3.11 library, HOWTOs, tutorial)", "python3-doc",
                "PSF License", _python_docs_files),
         Corpus("r-intro", "PDF manual (An Introduction to R, 4.2.2)", "r-doc-pdf",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,7 @@ from qa_service.answering.synthesis import (
     render,
     select_synthesis_evidence,
 )
+from qa_service.answering.untrusted import keep_cited_markers
 from qa_service.answering.verify import verify_answer
 from qa_service.domain import Chunk, Evidence
 from qa_service.errors import InvalidInputError, LLMUnavailableError
@@ -32,6 +34,11 @@ from qa_service.llm import LLM
 from qa_service.retrieval import Retriever
 from qa_service.settings import AnswerMode
 
+log = logging.getLogger("qa_service.answering")
+# refusal_reason / fallback_reason are these codes, never text from a document or the model (which a
+# document can steer); the details go to the log.
+NO_EVIDENCE, NOT_ANSWERED, VERIFICATION_FAILED = "no_evidence", "not_answered", "verification_failed"
+LLM_UNAVAILABLE, NO_LLM = "llm_unavailable", "no_llm"
 REFUSAL = "I could not find the answer to that in the documents."
 NOT_VERIFIED = "I could not produce an answer that the documents support."
 EVIDENCE_FOR_LLM = 4
@@ -132,15 +139,18 @@ class Answerer:
             lead = self._lead(analysis, evidence, collection, top_k)
             conflicts = find_conflicts(analysis, lead, self._claim_pool(analysis, evidence, collection))
         if refusal is not None:
-            result = Answer(question, REFUSAL, True, "extractive", [], refusal_reason=refusal)
+            log.info("refused: %s", refusal)
+            code = NOT_ANSWERED if evidence else NO_EVIDENCE
+            result = Answer(question, REFUSAL, True, "extractive", [], refusal_reason=code)
         elif mode == "extractive" or (mode == "auto" and self._llm is None):
             result = self._extractive(analysis, evidence, lead, conflicts)
             if mode == "auto":
-                result.fallback_reason = "no LLM is configured"
+                result.fallback_reason = NO_LLM
         else:
             result = self._generative(analysis, evidence, lead, conflicts, fallback=(mode == "auto"))
         timings["answer"] = _ms(t)
         timings["total"] = _ms(started)
+        result.answer = keep_cited_markers(result.answer, len(result.citations))
         result.conflicts = _cited_only(result.conflicts, result.citations)
         result.answerability = evidence[0].score if evidence else None
         result.timings_ms = timings
@@ -210,7 +220,8 @@ class Answerer:
             if not fallback:
                 raise
             result = self._extractive(question, evidence, lead, conflicts)
-            result.fallback_reason = f"the LLM is unavailable: {exc.message}"
+            log.warning("the LLM is unavailable, answering extractively: %s", exc.message)
+            result.fallback_reason = LLM_UNAVAILABLE
             return result
         verification = verify_answer(output, passages, question)
         if verification.passed:
@@ -226,13 +237,15 @@ class Answerer:
             parts += conflicts_parts(conflicts, quoted)
             text, cited = render(parts)
             return Answer(question.text, text, False, "generative", cited, llm_output=output, conflicts=conflicts)
-        reason = "; ".join(verification.problems)[:500]
+        log.info("the generated answer failed verification: %s", "; ".join(verification.problems)[:500])
         if fallback:
             result = self._extractive(question, evidence, lead, conflicts)
-            result.fallback_reason = f"the generated answer failed verification: {reason}"
+            result.fallback_reason = VERIFICATION_FAILED
             result.llm_output = output
             return result
-        return Answer(question.text, NOT_VERIFIED, True, "generative", [], refusal_reason=reason, llm_output=output)
+        return Answer(
+            question.text, NOT_VERIFIED, True, "generative", [], refusal_reason=VERIFICATION_FAILED, llm_output=output
+        )
 
 
 def _cited_only(conflicts: list[Conflict], citations: list[Evidence]) -> list[Conflict]:

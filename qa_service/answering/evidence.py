@@ -9,6 +9,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from qa_service.answering.question import QuestionAnalysis, holds_answer_type
+from qa_service.answering.untrusted import addresses_reader
 from qa_service.domain import Chunk, Document, Evidence, ScoredChunk
 from qa_service.embeddings import Embedder
 from qa_service.errors import NotFoundError
@@ -128,7 +129,7 @@ class EvidenceRanker:
                 )
             )
         ranked.sort(key=lambda e: e.score, reverse=True)
-        return ranked
+        return [e for e in ranked if not addresses_reader(e.text)]  # a document's instruction is not evidence
 
     def prime(self, chunks: list[Chunk], *, collection: str, max_sentences: int = 1000) -> int:
         """Embed the sentences of these chunks into the cache ahead of questions; returns how many."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qa_service.answering.question import QuestionAnalysis, holds_answer_type
+from qa_service.answering.untrusted import without_markers
 from qa_service.domain import Evidence
 from qa_service.text import stem_terms
 
@@ -65,6 +66,7 @@ def extractive_answer(question: QuestionAnalysis, evidence: list[Evidence]) -> t
 def with_markers(sentence: str, indexes: tuple[int, ...]) -> str:
     """Put ``[n]`` markers before the sentence's closing punctuation: "... killed [1]."."""
     markers = " ".join(f"[{n}]" for n in indexes)
+    sentence = without_markers(sentence)  # the document's own footnote markers are not ours
     body = sentence.rstrip()
     tail = ""
     while body and body[-1] in ".!?\"'”’)":

@@ -27,5 +27,7 @@ class PromptTemplate:
 
 
 def escape_delimiters(text: str) -> str:
-    """Untrusted text cannot open or close our ``<evidence>``/``<question>`` delimiters."""
-    return text.replace("<", "‹").replace(">", "›")
+    """Untrusted text cannot open or close our ``<evidence>``/``<question>`` delimiters, nor look like them."""
+    from qa_service.answering.untrusted import neutralise
+
+    return neutralise(text)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from qa_service.answering.conflicts import Conflict, Side
 from qa_service.answering.extractive import with_markers
 from qa_service.answering.question import QuestionAnalysis
+from qa_service.answering.untrusted import without_markers
 from qa_service.domain import Evidence
 from qa_service.text import STOPWORDS, mentions, stem_terms, words
 
@@ -183,7 +184,7 @@ def render(parts: list[Part]) -> tuple[str, list[Evidence]]:
         if _ENDED.search(part.text):
             pieces.append(with_markers(part.text, markers))
         else:  # a composed sentence: the markers, then its full stop
-            pieces.append(f"{part.text.rstrip()} {' '.join(f'[{n}]' for n in markers)}.")
+            pieces.append(f"{without_markers(part.text).rstrip()} {' '.join(f'[{n}]' for n in markers)}.")
     return " ".join(pieces), cited
 
 

@@ -60,6 +60,12 @@ def _status_for(exc: QAError) -> int:
     return 400
 
 
+def _is_oversized_number(cause: BaseException | None) -> bool:
+    """JSON parsing refused an integer over Python's digit limit (``sys.get_int_max_str_digits``): the body
+    is valid JSON with a wrong value, so a 422 like any other out-of-range number, not a 400."""
+    return isinstance(cause, ValueError) and "integer string conversion" in str(cause)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(QAError)
     async def _qa_error(_: Request, exc: QAError) -> JSONResponse:
@@ -68,13 +74,17 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         parts = []
-        for err in exc.errors()[:5]:
+        errors = exc.errors()
+        for err in errors[:5]:
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
             parts.append(f"{where}: {err.get('msg', 'invalid')}")
-        return error_response(422, "validation_error", "; ".join(parts) or "invalid request")
+        code = "invalid_text" if any(err.get("type") == "invalid_text" for err in errors) else "validation_error"
+        return error_response(422, code, "; ".join(parts) or "invalid request")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and _is_oversized_number(exc.__cause__):
+            return error_response(422, "validation_error", "a number in the body has too many digits")
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail), dict(exc.headers or {}) or None)
 

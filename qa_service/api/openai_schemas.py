@@ -10,17 +10,19 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qa_service.api.schemas import Citation
+from qa_service.api.schemas import Citation, StrictBool, StrictInt, Text
 
 
 class ContentPart(BaseModel):
     type: str = Field(description="Only `text` parts are read.")
-    text: str | None = Field(default=None, max_length=20_000)
+    text: Text | None = Field(default=None, max_length=20_000)
 
 
 class ChatCompletionMessage(BaseModel):
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: Annotated[str, Field(max_length=20_000)] | Annotated[list[ContentPart], Field(max_length=20)] | None = None
+    content: Annotated[Text, Field(max_length=20_000)] | Annotated[list[ContentPart], Field(max_length=20)] | None = (
+        None
+    )
 
     def text(self) -> str:
         if isinstance(self.content, list):
@@ -40,16 +42,16 @@ class ChatCompletionRequest(BaseModel):
         },
     )
 
-    model: str = Field(description="The collection to answer from (GET /v1/models lists them).")
+    model: Text = Field(description="The collection to answer from (GET /v1/models lists them).")
     messages: list[ChatCompletionMessage] = Field(
         min_length=1, max_length=51, description="The last message is the question; earlier user/assistant turns "
         "are the conversation (system messages are ignored: the service's own prompt is fixed)."
     )  # fmt: skip
-    stream: bool = False
+    stream: StrictBool = False
     mode: Literal["auto", "extractive", "generative"] | None = Field(
         default=None, description="Extension: the /ask answer mode (default from settings)."
     )
-    top_k: int | None = Field(default=None, description="Extension: chunks handed to evidence ranking.")
+    top_k: StrictInt | None = Field(default=None, description="Extension: chunks handed to evidence ranking.")
 
 
 class AssistantMessage(BaseModel):

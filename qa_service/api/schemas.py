@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+
+def _encodable(value: str) -> str:
+    """Text that cannot be written as UTF-8 (a lone surrogate such as ``"\\ud800"``, which JSON allows)
+    would fail deep in the tokenizer or the store: refused here, as 422 ``invalid_text``."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise PydanticCustomError(
+            "invalid_text",
+            "text is not valid Unicode (character {position} cannot be encoded)",
+            {"position": exc.start},
+        ) from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_encodable)]
+StrictInt = Annotated[int, Field(strict=True)]  # 5, not "5" or 5.0
+StrictBool = Annotated[bool, Field(strict=True)]  # true, not "yes" or 1
 
 
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["user", "assistant"]
-    content: str = Field(max_length=20_000)
+    content: Text = Field(max_length=20_000)
 
 
 class AskRequest(BaseModel):
@@ -20,14 +40,14 @@ class AskRequest(BaseModel):
         json_schema_extra={"examples": [{"question": "How many Druze civilians were killed in Sweida?"}]},
     )
 
-    question: str = Field(description="The question, in plain language.")
-    collection: str | None = Field(default=None, description="Collection to search; default from settings.")
-    top_k: int | None = Field(default=None, description="Chunks handed to evidence ranking (1..max_top_k).")
+    question: Text = Field(description="The question, in plain language.")
+    collection: Text | None = Field(default=None, description="Collection to search; default from settings.")
+    top_k: StrictInt | None = Field(default=None, description="Chunks handed to evidence ranking (1..max_top_k).")
     mode: Literal["auto", "extractive", "generative"] | None = Field(
         default=None, description="extractive: no LLM; generative: LLM over numbered evidence; auto: LLM if verified."
     )
     history: list[ChatMessage] = Field(default_factory=list, max_length=50, description="Earlier turns.")
-    stream: bool = Field(default=False, description="Answer as Server-Sent Events.")
+    stream: StrictBool = Field(default=False, description="Answer as Server-Sent Events.")
 
 
 class Citation(BaseModel):
@@ -123,6 +143,9 @@ class DocumentPage(BaseModel):
 class DocumentAccepted(BaseModel):
     id: str
     source: str
+    names: list[str] = Field(
+        description="Every file name of this upload with these bytes (identical files are one document)."
+    )
     collection: str
     state: str = Field(description="received when queued; ready or in progress when the same content was there.")
     queued: bool = Field(description="False when the same content was already ready or in progress.")

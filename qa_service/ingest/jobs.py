@@ -21,8 +21,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa_service.errors import NotFoundError
-from qa_service.ingest.pipeline import Ingestor, document_id_for
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_delay, stop_any, wait_exponential
+from tenacity.stop import stop_base
+
+from qa_service.errors import NotFoundError, StoreUnavailableError
+from qa_service.ingest.pipeline import Ingestor
+from qa_service.ingest.uploads import SpooledUpload
 from qa_service.store import FAILED, IN_PROGRESS, READY, RECEIVED, ChromaStore, DocumentInfo
 from qa_service.store.integrity import remove_orphan_chunks
 
@@ -52,6 +56,8 @@ class IngestionQueue:
         dimension: int,
         workers: int = 1,
         stale_after: float = 900.0,
+        store_retry_s: float = 3600.0,
+        store_backoff_max_s: float = 30.0,
     ) -> None:
         self._store = store
         self._ingestor = ingestor
@@ -62,6 +68,10 @@ class IngestionQueue:
         self._queue: queue.Queue[tuple[str, str, str]] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._cancelled: set[tuple[str, str]] = set()
+        self._pending: set[tuple[str, str]] = set()  # queued or being processed by this process
+        self._stopping = threading.Event()
+        self._store_retry_s = store_retry_s
+        self._store_backoff_max_s = store_backoff_max_s
         self._lock = threading.Lock()
         self._node = _node_id(spool_dir)
         self.owner = f"{self._node}:{os.getpid()}"
@@ -74,49 +84,71 @@ class IngestionQueue:
     def start(self) -> None:
         if self._threads:
             return
+        self._stopping.clear()
         for i in range(self._workers):
             thread = threading.Thread(target=self._work, name=f"ingest-{i}", daemon=True)
             thread.start()
             self._threads.append(thread)
 
     def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()  # ends a worker's wait for the store to come back
         for _ in self._threads:
             self._queue.put(_STOP)
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
 
-    def submit(self, collection: str, source: str, data: bytes) -> Submission:
-        """Spool the bytes and queue the document, unless the same content is already there."""
-        document_id = document_id_for(data)
+    @property
+    def incoming_dir(self) -> Path:
+        """Where uploads are written while they arrive (same file system as the spool: a rename moves them)."""
+        return self._spool / ".incoming"
+
+    def submit(self, collection: str, upload: SpooledUpload) -> Submission:
+        """Move the spooled upload into place and queue the document, unless the same content is already
+        there (then the upload's file is dropped)."""
+        document_id, source = upload.document_id, upload.source
         existing = self._store.find_document(collection, document_id)
-        if existing is not None and (existing.state == READY or existing.state in IN_PROGRESS):
+        if existing is not None and (existing.state == READY or self._in_hand(collection, existing)):
+            upload.path.unlink(missing_ok=True)
             return Submission(document_id, existing.source, existing.state, queued=False)
         path = self._spool_path(collection, document_id)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)  # atomic: a spooled file is always complete
+        upload.path.replace(path)  # atomic: a spooled file is always complete
         self._store.register_document(
-            collection, document_id, source=source, size=len(data), dimension=self._dimension, owner=self.owner
+            collection, document_id, source=source, size=upload.size, dimension=self._dimension, owner=self.owner
         )
         with self._lock:
             self._cancelled.discard((collection, document_id))
-        self._queue.put((collection, document_id, source))
+        self._enqueue(collection, document_id, source)
         return Submission(document_id, source, RECEIVED, queued=True)
 
     def reindex(self, collection: str, document_id: str) -> Submission:
         """Queue a document again: from its spooled bytes when kept (failed uploads), else its stored text."""
         info = self._store.document_info(collection, document_id)
-        if info.state in IN_PROGRESS:
+        if self._in_hand(collection, info):
             return Submission(document_id, info.source, info.state, queued=False)
         if not self._can_process(collection, document_id):
             raise NotFoundError(
                 f"document {document_id!r} failed and its upload is gone; upload it again", code="upload_missing"
             )
         self._store.set_state(collection, document_id, RECEIVED, owner=self.owner)
-        self._queue.put((collection, document_id, info.source))
+        self._enqueue(collection, document_id, info.source)
         return Submission(document_id, info.source, RECEIVED, queued=True)
+
+    def _in_hand(self, collection: str, info: DocumentInfo) -> bool:
+        """In progress and someone is on it: queued here, or owned by another live process. A document this
+        process holds in no queue (its job was lost) is stuck, and may be queued again."""
+        if info.state not in IN_PROGRESS:
+            return False
+        with self._lock:
+            if (collection, info.id) in self._pending:
+                return True
+        return not self._owner_is_gone(info.owner)
+
+    def _enqueue(self, collection: str, document_id: str, source: str) -> None:
+        with self._lock:
+            self._pending.add((collection, document_id))
+        self._queue.put((collection, document_id, source))
 
     def delete(self, collection: str, document_id: str) -> None:
         """Remove a document everywhere; a worker busy with it drops its result."""
@@ -140,7 +172,7 @@ class IngestionQueue:
                     recovered.append(info)
                     if self._can_process(collection, info.id):
                         self._store.set_state(collection, info.id, RECEIVED, owner=self.owner)
-                        self._queue.put((collection, info.id, info.source))
+                        self._enqueue(collection, info.id, info.source)
                         log.warning("resuming ingestion of %s (%s) in %r", info.source, info.id, collection)
                     else:
                         self._store.set_state(collection, info.id, FAILED, error="interrupted; upload it again")
@@ -179,12 +211,39 @@ class IngestionQueue:
             if (collection, document_id, source) == _STOP:
                 return
             try:
-                self._process(collection, document_id, source)
+                self._process_retrying(collection, document_id, source)
+            except StoreUnavailableError:
+                if not self._stopping.is_set():  # at shutdown the record stays unfinished: the next start resumes it
+                    log.error("ingestion of %s stopped: the store stayed unavailable", source)
+                    self._fail(collection, document_id, "the vector store stayed unavailable; reindex it")
             except Exception as exc:  # a worker must survive anything one document does
                 log.exception("ingestion of %s failed", source)
                 self._fail(collection, document_id, f"internal error: {type(exc).__name__}")
             finally:
+                with self._lock:
+                    self._pending.discard((collection, document_id))
                 self._queue.task_done()
+
+    def _process_retrying(self, collection: str, document_id: str, source: str) -> None:
+        """``_process``, again with backoff while the store is unavailable: the document resumes by itself
+        when the store is back (its spooled bytes are kept until it is ready)."""
+
+        def pause(seconds: float) -> None:
+            self._stopping.wait(seconds)
+
+        def log_retry(state: RetryCallState) -> None:
+            wait = state.next_action.sleep if state.next_action else 0.0
+            log.warning("store unavailable while ingesting %s; retrying in %.1f s", source, wait)
+
+        retrying = Retrying(
+            retry=retry_if_exception_type(StoreUnavailableError),
+            wait=wait_exponential(multiplier=0.5, max=self._store_backoff_max_s),
+            stop=stop_any(stop_after_delay(self._store_retry_s), _StopWhenSet(self._stopping)),
+            sleep=pause,
+            before_sleep=log_retry,
+            reraise=True,
+        )
+        retrying(self._process, collection, document_id, source)
 
     def _process(self, collection: str, document_id: str, source: str) -> None:
         with self._lock:
@@ -217,8 +276,11 @@ class IngestionQueue:
         log.info("ingested %s into %r: %s, %d chunks", source, collection, result.outcome, result.chunks)
 
     def _fail(self, collection: str, document_id: str, error: str) -> None:
-        if self._store.find_document(collection, document_id) is not None:
-            self._store.set_state(collection, document_id, FAILED, error=error[:500])
+        try:
+            if self._store.find_document(collection, document_id) is not None:
+                self._store.set_state(collection, document_id, FAILED, error=error[:500])
+        except StoreUnavailableError:  # the record stays in progress; recovery or a reindex takes it up
+            log.error("cannot mark %s failed: the store is unavailable", document_id)
 
     def _spool_path(self, collection: str, document_id: str) -> Path:
         return self._spool / collection / document_id
@@ -229,6 +291,16 @@ class IngestionQueue:
     def wait_idle(self) -> None:
         """Block until every queued document is processed (tests, the CLI)."""
         self._queue.join()
+
+
+class _StopWhenSet(stop_base):
+    """Stop retrying once the queue is stopping (shutdown must not wait for the store)."""
+
+    def __init__(self, event: threading.Event) -> None:
+        self._event = event
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self._event.is_set()
 
 
 def _node_id(spool: Path) -> str:

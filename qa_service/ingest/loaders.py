@@ -36,6 +36,6 @@ def loader_for(filename: str) -> Loader:
 
 def load_bytes(data: bytes, filename: str, *, max_pages: int = 2000, max_chars: int = 5_000_000) -> LoadedFile:
     """Load a file's blocks; raise ``UnsupportedDocumentError`` with a reason a person can act on."""
-    if not data.strip():
+    if not data[:4096].strip() and not data.strip():  # the head first: no copy of a large file just to look
         raise UnsupportedDocumentError(f"{filename}: the file is empty", code="empty_document")
     return loader_for(filename).load(data, filename, LoadLimits(max_pages=max_pages, max_chars=max_chars))

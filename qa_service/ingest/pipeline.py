@@ -54,6 +54,11 @@ def document_id_for(data: bytes) -> str:
 def prepare_document(data: bytes, source: str, *, max_pages: int = 2000, max_chars: int = 5_000_000) -> Document:
     """Load and clean a file into a ``Document`` (no embedding, no storage)."""
     loaded = load_bytes(data, source, max_pages=max_pages, max_chars=max_chars)
+    raw_chars = sum(len(block.text) for page in loaded.pages for block in page)
+    if raw_chars > 2 * max_chars:  # far over even before cleaning: refused without the cost of cleaning it
+        raise UnsupportedDocumentError(
+            f"{source}: {raw_chars} characters of text; the limit is {max_chars}", code="document_too_large"
+        )
     text, blocks, page_starts = assemble(clean_pages(loaded.pages))
     if not text.strip():
         raise UnsupportedDocumentError(f"{source}: no text left after cleaning", code="empty_document")

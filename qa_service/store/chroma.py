@@ -15,7 +15,8 @@ import numpy as np
 
 from qa_service.domain import Chunk, Document
 from qa_service.embeddings import Vectors
-from qa_service.errors import NotFoundError
+from qa_service.errors import NotFoundError, StoreUnavailableError
+from qa_service.store.faults import guard
 from qa_service.store.records import (
     DOCS_SUFFIX,
     EMBEDDED,
@@ -46,7 +47,7 @@ class ChromaStore:
     """Reads and writes documents and chunks; always passes our own vectors (no Chroma embedding function)."""
 
     def __init__(self, client: Any) -> None:
-        self._client = client
+        self._client = guard(client)  # transient faults become StoreUnavailableError, on every call
 
     @classmethod
     def persistent(cls, path: Path) -> ChromaStore:
@@ -82,9 +83,11 @@ class ChromaStore:
             return self._client.get_or_create_collection(
                 name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
             )
+        from chromadb.errors import NotFoundError as ChromaNotFoundError
+
         try:
             return self._client.get_collection(name, embedding_function=None)
-        except Exception as exc:  # chromadb raises NotFoundError or ValueError depending on version
+        except (ChromaNotFoundError, ValueError) as exc:  # only "no such collection"; an outage is not that
             raise NotFoundError(
                 f"collection {name.removesuffix(DOCS_SUFFIX)!r} does not exist", code="collection_not_found"
             ) from exc
@@ -198,6 +201,8 @@ class ChromaStore:
                     metadatas=[chunk_metadata(c) for c in part],
                 )
             docs.update(ids=ids, metadatas=[{**record, **stamp(READY)} for record in records])
+        except StoreUnavailableError:
+            raise  # transient: the caller retries, and its rewrite replaces whatever chunks got written
         except BaseException as exc:
             for doc_id in ids:  # nothing half-done: the chunks go, the record says why
                 self.set_state(name, doc_id, FAILED, error=f"storing failed: {exc}"[:500])
@@ -248,6 +253,10 @@ class ChromaStore:
 
     def chunk_count(self, name: str) -> int:
         return int(self._chunks(name).count())
+
+    def check_available(self) -> None:
+        """Raise ``StoreUnavailableError`` unless the store answers now (readiness)."""
+        self._client.heartbeat()
 
 
 def _get_all(collection: Any, *, include: list[str]) -> Iterator[tuple[str, Any, Any]]:

@@ -88,11 +88,11 @@ function renderFinal(node, response) {
   const note = answer.querySelector(".note");
   const notes = [];
   if (response.fallback_reason && response.mode === "extractive") {
-    notes.push("Quoted from the documents (the generated answer was not used: " + response.fallback_reason + ").");
+    notes.push("Quoted from the documents (" + reasonText(response.fallback_reason) + ").");
   } else if (response.mode === "generative") {
     notes.push("Written by the language model and checked against the cited passages.");
   }
-  if (response.refused && response.refusal_reason) notes.push("Why: " + response.refusal_reason + ".");
+  if (response.refused && response.refusal_reason) notes.push("Why: " + reasonText(response.refusal_reason) + ".");
   note.textContent = notes.join(" ");
   note.hidden = notes.length === 0;
   renderConflicts(answer.querySelector(".conflicts"), response.conflicts || [], response.citations || []);
@@ -437,3 +437,17 @@ document.addEventListener("keydown", (event) => {
 for (const turn of turns) renderFinal(newTurnElement(turn.question), turn.response);
 enableUploadIfSupported();
 input.focus();
+
+// refusal_reason / fallback_reason are codes (never document or model text); each gets a sentence here.
+const REASONS = {
+  no_evidence: "no indexed text matches the question",
+  not_answered: "the documents do not answer this question",
+  not_a_question: "that is not a question about the documents",
+  verification_failed: "the generated answer was not supported by the cited passages",
+  llm_unavailable: "the language model is unavailable",
+  no_llm: "no language model is configured",
+};
+
+function reasonText(code) {
+  return REASONS[code] || "the documents do not support an answer";
+}

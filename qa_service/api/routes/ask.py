@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -26,6 +27,7 @@ from qa_service.security import Principal
 from qa_service.services import Services
 
 router = APIRouter(tags=["ask"])
+log = logging.getLogger("qa_service.api")
 
 
 @router.post(
@@ -61,16 +63,17 @@ def prepare_answer(request: AskRequest, services: Services, principal: Principal
 
 
 def _gated(answer: Callable[[], Answer], services: Services) -> Callable[[], Answer]:
-    """LLM answers hold a slot of the bounded generation queue; when it is full: 503 + Retry-After at once."""
+    """LLM answers hold a slot of the bounded generation queue, reserved now: when it is full, 503 +
+    Retry-After before any byte is sent, for a stream as for a plain request."""
     gate = services.generation_gate
     try:
-        gate.check()
+        reservation = gate.reserve()
     except RetryLaterError:
         services.metrics.rejections.labels("generation_queue_full").inc()
         raise
 
     def gated() -> Answer:
-        with gate.slot():
+        with gate.slot(reservation):
             return answer()
 
     return gated
@@ -105,6 +108,10 @@ async def _stream(answer: Callable[[], Answer], collection: str) -> AsyncIterato
         result = await anyio.to_thread.run_sync(answer)
     except QAError as exc:  # the status line is already sent: report the error as an event
         yield {"event": "error", "data": json.dumps({"code": exc.code, "message": exc.message})}
+        return
+    except Exception:  # never a stream that just stops: the client gets an error event, the log the details
+        log.exception("unhandled error while streaming an answer")
+        yield {"event": "error", "data": json.dumps({"code": "internal_error", "message": "internal error"})}
         return
     for piece in answer_pieces(result.answer):
         yield {"event": "token", "data": json.dumps({"text": piece})}

@@ -21,7 +21,7 @@ from qa_service.api.schemas import (
 )
 from qa_service.errors import ConflictError, PayloadTooLargeError
 from qa_service.ingest.jobs import Submission
-from qa_service.ingest.uploads import check_upload, safe_source_name
+from qa_service.ingest.uploads import SpooledUpload, safe_source_name, spool_upload
 from qa_service.store import DocumentInfo
 
 router = APIRouter(tags=["documents"])
@@ -52,20 +52,28 @@ async def upload_documents(
         raise PayloadTooLargeError(
             f"{len(files)} files in one upload; the limit is {limits.max_upload_files}", code="too_many_files"
         )
-    accepted: list[tuple[str, bytes]] = []
-    for upload in files:
-        source = safe_source_name(upload.filename)
-        data = await upload.read(limits.max_upload_bytes + 1)
-        if len(data) > limits.max_upload_bytes:
-            raise PayloadTooLargeError(
-                f"{source} is over the upload limit of {limits.max_upload_bytes} bytes", code="file_too_large"
+    spooled: list[SpooledUpload] = []
+    try:
+        for upload in files:
+            source = safe_source_name(upload.filename)
+            spooled.append(
+                await spool_upload(
+                    upload, source=source, directory=services.jobs.incoming_dir, max_bytes=limits.max_upload_bytes
+                )
             )
-        check_upload(data, source)
-        accepted.append((source, data))
-    submissions = []
-    for source, data in accepted:
-        submissions.append(await anyio.to_thread.run_sync(services.jobs.submit, name, source, data))
-    return UploadResponse(documents=[_accepted(s, name) for s in submissions])
+        # The same bytes under several names are one document: submitted once, reported with every name.
+        names: dict[str, list[str]] = {}
+        for item in spooled:
+            names.setdefault(item.document_id, []).append(item.source)
+        accepted = []
+        for item in spooled:
+            if item.document_id in names and names[item.document_id][0] == item.source:
+                submission = await anyio.to_thread.run_sync(services.jobs.submit, name, item)
+                accepted.append(_accepted(submission, name, names.pop(item.document_id)))
+    finally:
+        for item in spooled:  # duplicates and anything left by an error (submitted files were moved)
+            item.path.unlink(missing_ok=True)
+    return UploadResponse(documents=accepted)
 
 
 @router.get("/documents", response_model=DocumentPage, responses=error_responses(*COMMON_ERRORS, 404))
@@ -137,10 +145,11 @@ def reindex_document(
     return _accepted(services.jobs.reindex(name, document_id), name)
 
 
-def _accepted(submission: Submission, collection: str) -> DocumentAccepted:
+def _accepted(submission: Submission, collection: str, names: list[str] | None = None) -> DocumentAccepted:
     return DocumentAccepted(
         id=submission.document_id,
         source=submission.source,
+        names=names or [submission.source],
         collection=collection,
         state=submission.state,
         queued=submission.queued,

@@ -9,6 +9,7 @@ generated answer is checked whole before any of it is shown.
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -38,6 +39,7 @@ from qa_service.api.routes.ask import answer_pieces, prepare_answer, to_response
 from qa_service.api.schemas import COMMON_ERRORS, AskRequest, AskResponse, ChatMessage, Citation, error_responses
 from qa_service.errors import InvalidInputError, NotFoundError, QAError
 
+log = logging.getLogger("qa_service.api")
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 FOOTER_QUOTE_CHARS = 160
 
@@ -153,6 +155,10 @@ async def _stream(
         response = await anyio.to_thread.run_sync(answer)
     except QAError as exc:  # the status line is already sent: OpenAI clients raise on an `error` payload
         yield {"data": json.dumps({"error": {"code": exc.code, "message": exc.message}})}
+        return
+    except Exception:  # never a stream that just stops
+        log.exception("unhandled error while streaming a chat completion")
+        yield {"data": json.dumps({"error": {"code": "internal_error", "message": "internal error"}})}
         return
     for piece in answer_pieces(with_sources(response)):
         yield chunk(ChunkDelta(content=piece))
