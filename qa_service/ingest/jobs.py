@@ -16,11 +16,12 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa_service.domain import MetadataValue
 from qa_service.errors import NotFoundError
 from qa_service.ingest.pipeline import Ingestor, document_id_for
 from qa_service.store import FAILED, IN_PROGRESS, READY, RECEIVED, ChromaStore, DocumentInfo
@@ -86,8 +87,11 @@ class IngestionQueue:
             thread.join(timeout)
         self._threads.clear()
 
-    def submit(self, collection: str, source: str, data: bytes) -> Submission:
-        """Spool the bytes and queue the document, unless the same content is already there."""
+    def submit(
+        self, collection: str, source: str, data: bytes, metadata: Mapping[str, MetadataValue] | None = None
+    ) -> Submission:
+        """Spool the bytes and queue the document, unless the same content is already there. ``metadata``
+        (tags...) is stored with the record at once, so it survives a crash before ingestion."""
         document_id = document_id_for(data)
         existing = self._store.find_document(collection, document_id)
         if existing is not None and (existing.state == READY or existing.state in IN_PROGRESS):
@@ -98,7 +102,13 @@ class IngestionQueue:
         tmp.write_bytes(data)
         tmp.replace(path)  # atomic: a spooled file is always complete
         self._store.register_document(
-            collection, document_id, source=source, size=len(data), dimension=self._dimension, owner=self.owner
+            collection,
+            document_id,
+            source=source,
+            size=len(data),
+            dimension=self._dimension,
+            owner=self.owner,
+            metadata=metadata,
         )
         with self._lock:
             self._cancelled.discard((collection, document_id))
@@ -192,10 +202,12 @@ class IngestionQueue:
                 return
         path = self._spool_path(collection, document_id)
         if path.exists():
+            registered = self._store.find_document(collection, document_id)
             result = self._ingestor.ingest_bytes(
                 path.read_bytes(),
                 source,
                 collection=collection,
+                metadata=registered.metadata if registered is not None else None,
                 on_state=lambda state: self._store.set_state(collection, document_id, state),
                 on_embedded=lambda done, total: self._store.set_progress(
                     collection, document_id, embedded=done, chunks=total

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
+from qa_service.domain import MetadataValue
 from qa_service.errors import UnsupportedDocumentError
+from qa_service.ingest.frontmatter import split_front_matter
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 
@@ -28,6 +30,7 @@ class LoadedFile:
     sections: list[str]
     title: str
     media_type: str
+    metadata: dict[str, MetadataValue] = field(default_factory=dict)  # Markdown front matter
 
 
 def load_bytes(data: bytes, filename: str, *, max_pages: int = 2000, max_chars: int = 5_000_000) -> LoadedFile:
@@ -41,8 +44,9 @@ def load_bytes(data: bytes, filename: str, *, max_pages: int = 2000, max_chars: 
     if suffix in (".html", ".htm"):
         return _load_html(decode_text(data, filename))
     if suffix in (".md", ".markdown"):
-        text = decode_text(data, filename)
-        return LoadedFile([_strip_markdown(text)], _first_line_title(text), "text/markdown")
+        meta, text = split_front_matter(decode_text(data, filename))
+        title = str(meta.get("title") or "") or _first_line_title(text)
+        return LoadedFile([_strip_markdown(text)], title, "text/markdown", meta)
     if suffix == ".txt":
         text = decode_text(data, filename)
         return LoadedFile([text], _first_line_title(text), "text/plain")

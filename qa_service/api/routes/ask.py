@@ -10,7 +10,7 @@ import anyio
 from fastapi import APIRouter
 from sse_starlette.sse import EventSourceResponse
 
-from qa_service.answering.answerer import Answer, no_llm_error
+from qa_service.answering.answerer import Answer, Answerer, no_llm_error
 from qa_service.api.deps import ReaderDep, ServicesDep, resolve_collection
 from qa_service.api.schemas import (
     COMMON_ERRORS,
@@ -22,6 +22,7 @@ from qa_service.api.schemas import (
     error_responses,
 )
 from qa_service.errors import InvalidInputError, NotFoundError, QAError, RetryLaterError
+from qa_service.scope import Scope, ScopedRetriever, require_matches
 from qa_service.security import Principal
 from qa_service.services import Services
 
@@ -49,15 +50,24 @@ def prepare_answer(request: AskRequest, services: Services, principal: Principal
     a generation-queue slot when it uses the LLM, recording stage metrics — with the collection asked.
     Shared by /ask and the OpenAI-compatible surface."""
     question, collection, top_k, mode = _validated(request, services, principal)
+    answerer = scoped_answerer(services, collection, request.scope())
 
     def answer() -> Answer:
-        result = services.answerer.ask(question, collection=collection, top_k=top_k, mode=mode, history=request.history)
+        result = answerer.ask(question, collection=collection, top_k=top_k, mode=mode, history=request.history)
         services.metrics.observe_stages(result.timings_ms, result.mode)
         return result
 
     if mode != "extractive" and services.answerer.has_llm:
         return _gated(answer, services), collection
     return answer, collection
+
+
+def scoped_answerer(services: Services, collection: str, scope: Scope) -> Answerer:
+    """The answerer for a question limited to some documents (the shared one when it is not limited)."""
+    if scope.is_everything:
+        return services.answerer
+    document_ids = require_matches(services.store.scoped_document_ids(collection, scope))
+    return services.answerer.with_retriever(ScopedRetriever(services.retriever, frozenset(document_ids)))
 
 
 def _gated(answer: Callable[[], Answer], services: Services) -> Callable[[], Answer]:
