@@ -98,7 +98,7 @@ def prepare(client: httpx.Client, beta_documents: int = 6) -> dict[str, set[str]
     for name, files in uploads.items():
         response = client.post("/documents", params={"collection": name}, files=[("files", f) for f in files])
         response.raise_for_status()
-        owned[name] |= {d["id"] for d in response.json()["documents"]}
+        owned[name] |= {d["id"] for d in response.json()["items"]}
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         states = [
@@ -155,7 +155,7 @@ async def run_load(
                 )
                 report.writer_statuses[response.status_code] += 1
                 if response.status_code == 202:
-                    doc_id = response.json()["documents"][0]["id"]
+                    doc_id = response.json()["items"][0]["id"]
                     owned["load-beta"].add(doc_id)
                     report.uploads += 1
                     await asyncio.sleep(1.0)

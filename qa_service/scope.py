@@ -78,6 +78,8 @@ def validate_metadata(raw: Mapping[str, Any]) -> dict[str, MetadataValue]:
     for key, value in raw.items():
         if not isinstance(key, str) or not key or len(key) > 64 or not key.replace("_", "").isalnum():
             raise InvalidInputError(f"metadata: invalid key {str(key)[:80]!r}", code="invalid_metadata")
+        if key == "path":
+            raise InvalidInputError("metadata.path: reserved (set by folder ingestion)", code="invalid_metadata")
         if key == "tags":
             clean["tags"] = normalize_tags(value)
         elif isinstance(value, bool | int | float) or (

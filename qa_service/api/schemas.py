@@ -169,7 +169,7 @@ class DocumentAccepted(BaseModel):
 
 
 class UploadResponse(BaseModel):
-    documents: list[DocumentAccepted]
+    items: list[DocumentAccepted] = Field(description="One per file, in upload order (every list response says items).")
 
 
 class CollectionPublic(BaseModel):
@@ -177,6 +177,10 @@ class CollectionPublic(BaseModel):
     documents: int = Field(description="Documents in any state.")
     ready: int = Field(description="Documents that questions can see.")
     chunks: int
+
+
+class CollectionList(BaseModel):
+    items: list[CollectionPublic]
 
 
 _ERROR_TEXT = {

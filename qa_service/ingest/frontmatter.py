@@ -41,8 +41,8 @@ def split_front_matter(text: str) -> tuple[dict[str, MetadataValue], str]:
             meta[key] = _unquote(raw)
     tags: list[str] = []
     for name in LIST_KEYS:
-        value = meta.pop(name, None)
-        tags += value if isinstance(value, list) else [value] if isinstance(value, str) else []
+        found_tags = meta.pop(name, [])
+        tags += found_tags if isinstance(found_tags, list) else [str(found_tags)]
     if tags:
         meta["tags"] = list(dict.fromkeys(t for t in tags if t))
     return meta, text[match.end() :]

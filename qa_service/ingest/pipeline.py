@@ -171,7 +171,8 @@ class Ingestor:
             except OSError as exc:
                 emit([IngestResult(str(path), "failed", error=f"cannot read: {exc.strerror}")])
                 continue
-            planned = self._plan(data, source_name(path), collection)
+            # The source is the file name, as for uploads; the path it was found at is kept apart.
+            planned = self._plan(data, path.name, collection, metadata={"path": source_name(path)})
             if isinstance(planned, IngestResult):
                 emit([planned])
                 continue
@@ -201,7 +202,8 @@ class Ingestor:
             return IngestResult(source, "failed", document_id_for(data), error=exc.message)
         if on_state is not None:
             on_state(PARSED)
-        previous = self._store.indexed_versions(collection, source)
+        path = metadata.get("path") if metadata else None
+        previous = self._store.indexed_versions(collection, source, path=path if isinstance(path, str) else None)
         if previous.get(document.id) == self.fingerprint:
             return IngestResult(source, "unchanged", document.id)
         chunks = chunk_document(document, chunk_size=self._chunk_size, chunk_overlap=self._chunk_overlap)
@@ -254,7 +256,7 @@ class _Planned:
 
 
 def source_name(path: Path) -> str:
-    """A stable, readable source name: relative to the working directory when possible."""
+    """A stable, readable path for a file: relative to the working directory when possible."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:

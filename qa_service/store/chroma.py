@@ -188,12 +188,16 @@ class ChromaStore:
         found = self._docs(name).get(where={"state": READY}, include=[])
         return set(found["ids"])
 
-    def indexed_versions(self, name: str, source: str) -> dict[str, str | None]:
-        """Documents stored for ``source``: id -> pipeline fingerprint (None while not ready)."""
-        found = self._docs(name, create=True).get(where={"source": source}, include=["metadatas"])
+    def indexed_versions(self, name: str, source: str, *, path: str | None = None) -> dict[str, str | None]:
+        """Documents stored for a file: id -> pipeline fingerprint (None while not ready). A file ingested
+        from a folder is known by its ``path`` (records written before paths were kept have it as their
+        source); an upload by its name among the records without a path."""
+        where = {"$or": [{"path": path}, {"source": path}]} if path else {"source": source}
+        found = self._docs(name, create=True).get(where=where, include=["metadatas"])
         return {
             doc_id: str(meta.get("fingerprint", "")) if meta.get("state") == READY else None
             for doc_id, meta in zip(found["ids"], found["metadatas"], strict=True)
+            if path or not meta.get("path")
         }
 
     def put_documents(self, name: str, items: Sequence[StoredDocument], *, fingerprint: str = "") -> None:

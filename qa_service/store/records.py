@@ -99,9 +99,8 @@ def record_metadata(item: StoredDocument, fingerprint: str) -> dict[str, str | i
 def user_metadata(metadata: Mapping[str, MetadataValue]) -> dict[str, Any]:
     """Record fields for a document's user metadata: all of it as JSON (to give it back as sent), ``tags``
     as a Chroma array (so ``$contains`` filters on it) and ``path`` as a field of its own."""
-    if not metadata:
-        return {}
-    fields: dict[str, Any] = {"user_metadata": json.dumps(dict(metadata), ensure_ascii=False)}
+    given = {k: v for k, v in metadata.items() if k != "path"}
+    fields: dict[str, Any] = {"user_metadata": json.dumps(given, ensure_ascii=False)} if given else {}
     if metadata.get("tags"):
         fields["tags"] = list(metadata["tags"])  # type: ignore[arg-type]
     if isinstance(metadata.get("path"), str):

@@ -77,7 +77,7 @@ async def upload_documents(
     submissions = []
     for source, data in accepted:
         submissions.append(await anyio.to_thread.run_sync(services.jobs.submit, name, source, data, user_metadata))
-    return UploadResponse(documents=[_accepted(s, name) for s in submissions])
+    return UploadResponse(items=[_accepted(s, name) for s in submissions])
 
 
 @router.get("/documents", response_model=DocumentPage, responses=error_responses(*COMMON_ERRORS, 404))
