@@ -73,7 +73,8 @@ class AskRequest(ScopeFields):
 class Citation(BaseModel):
     index: int = Field(description="The n of the [n] marker in the answer.")
     document_id: str
-    source: str
+    source: str = Field(description="The file name.")
+    title: str | None = Field(default=None, description="The document's title, when it has one.")
     chunk_id: str
     start: int = Field(description="Start offset into the document text (GET /documents/{id}/text).")
     end: int = Field(description="End offset (exclusive).")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import anyio
@@ -40,9 +40,24 @@ router = APIRouter(tags=["ask"])
 async def ask(request: AskRequest, services: ServicesDep, principal: ReaderDep) -> Any:
     """Answer a question from the indexed documents, citing the exact characters that support it."""
     answer, collection = prepare_answer(request, services, principal)
+
+    def respond() -> AskResponse:
+        result = answer()
+        return to_response(result, collection, titles=citation_titles(services, collection, result))
+
     if request.stream:
-        return EventSourceResponse(_stream(answer, collection))
-    return to_response(await anyio.to_thread.run_sync(answer), collection)
+        return EventSourceResponse(_stream(respond))
+    return await anyio.to_thread.run_sync(respond)
+
+
+def citation_titles(services: Services, collection: str, answer: Answer) -> dict[str, str]:
+    """The title of each cited document (sources show it rather than the file name)."""
+    titles = {}
+    for document_id in {e.document_id for e in answer.citations}:
+        info = services.store.find_document(collection, document_id)
+        if info is not None and info.title:
+            titles[document_id] = info.title
+    return titles
 
 
 def prepare_answer(request: AskRequest, services: Services, principal: Principal) -> tuple[Callable[[], Answer], str]:
@@ -108,17 +123,17 @@ def _validated(request: AskRequest, services: Services, principal: Principal) ->
     return question, collection, top_k, mode
 
 
-async def _stream(answer: Callable[[], Answer], collection: str) -> AsyncIterator[dict[str, str]]:
+async def _stream(respond: Callable[[], AskResponse]) -> AsyncIterator[dict[str, str]]:
     """SSE: a progress event at once, the answer's words as token events, then the full response."""
     yield {"event": "progress", "data": json.dumps({"stage": "retrieving"})}
     try:
-        result = await anyio.to_thread.run_sync(answer)
+        result = await anyio.to_thread.run_sync(respond)
     except QAError as exc:  # the status line is already sent: report the error as an event
         yield {"event": "error", "data": json.dumps({"code": exc.code, "message": exc.message})}
         return
     for piece in answer_pieces(result.answer):
         yield {"event": "token", "data": json.dumps({"text": piece})}
-    yield {"event": "final", "data": to_response(result, collection).model_dump_json()}
+    yield {"event": "final", "data": result.model_dump_json()}
 
 
 def answer_pieces(text: str) -> list[str]:
@@ -126,7 +141,7 @@ def answer_pieces(text: str) -> list[str]:
     return [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
 
 
-def to_response(answer: Answer, collection: str) -> AskResponse:
+def to_response(answer: Answer, collection: str, *, titles: Mapping[str, str] | None = None) -> AskResponse:
     index = {(e.document_id, e.start): i for i, e in enumerate(answer.citations, 1)}
     return AskResponse(
         answer=answer.answer,
@@ -138,6 +153,7 @@ def to_response(answer: Answer, collection: str) -> AskResponse:
                 index=i,
                 document_id=e.document_id,
                 source=e.source,
+                title=(titles or {}).get(e.document_id),
                 chunk_id=e.chunk_id,
                 start=e.start,
                 end=e.end,
