@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 from typer.testing import CliRunner
 
 from qa_service.api.app import create_app
@@ -84,13 +85,13 @@ def test_v1_follow_up_reports_its_rewritten_question_streaming_or_not(served: tu
     first = client.chat.completions.create(
         model="default", messages=[{"role": "user", "content": "Who is Putin's envoy in Syria?"}]
     )
-    messages: list[dict[str, str]] = [
+    messages: list[ChatCompletionMessageParam] = [
         {"role": "user", "content": "Who is Putin's envoy in Syria?"},
         {"role": "assistant", "content": first.choices[0].message.content or ""},
         {"role": "user", "content": "Which news agency did he talk to?"},
     ]
     expected = "Which news agency did Alexander Lavrentyev talk to?"
-    answer = client.chat.completions.create(model="default", messages=messages)  # type: ignore[arg-type]
+    answer = client.chat.completions.create(model="default", messages=messages)
     assert (answer.model_extra or {})["qa"]["rewritten_question"] == expected
-    chunks = list(client.chat.completions.create(model="default", messages=messages, stream=True))  # type: ignore[arg-type]
+    chunks = list(client.chat.completions.create(model="default", messages=messages, stream=True))
     assert (chunks[-1].model_extra or {})["qa"]["rewritten_question"] == expected
