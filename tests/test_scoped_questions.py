@@ -155,3 +155,15 @@ def test_front_matter_is_parsed(tmp_path: Path) -> None:
     meta, body = split_front_matter("---\ntitle: 'Guide'\nkeywords:\n  - a\n  - b\n---\n# Guide\ntext\n")
     assert meta == {"title": "Guide", "tags": ["a", "b"]} and body == "# Guide\ntext\n"
     assert split_front_matter("no front matter\n---\n") == ({}, "no front matter\n---\n")
+
+
+def test_pinned_through_the_http_retriever(base_url: str) -> None:
+    from qa_service.integrations.langchain import QAServiceHTTPRetriever
+
+    beta = _documents(base_url)["beta-manual.txt"]["id"]
+    unpinned = QAServiceHTTPRetriever(url=base_url, k=4).invoke(QUESTION)
+    assert {d.metadata["source"] for d in unpinned} == {"alpha-manual.md", "beta-manual.txt"}
+    pinned = QAServiceHTTPRetriever(url=base_url, k=4, document_ids=[beta]).invoke(QUESTION)
+    assert pinned and {d.metadata["source"] for d in pinned} == {"beta-manual.txt"}
+    by_tag = QAServiceHTTPRetriever(url=base_url, k=4).invoke(QUESTION, filter={"tags": ["ops"]})
+    assert by_tag and {d.metadata["source"] for d in by_tag} == {"alpha-manual.md"}
