@@ -42,7 +42,7 @@ class RetrieveResponse(BaseModel):
     items: list[RetrievedChunk]
 
 
-@router.post("/retrieve", response_model=RetrieveResponse, responses=error_responses(*COMMON_ERRORS, 404))
+@router.post("/retrieve", response_model=RetrieveResponse, responses=error_responses(*COMMON_ERRORS, 400, 404, 413))
 async def retrieve(request: RetrieveRequest, services: ServicesDep, principal: ReaderDep) -> RetrieveResponse:
     """The best chunks for a query (same retrieval and scoping as /ask), best first."""
     limits = services.settings.limits
