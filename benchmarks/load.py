@@ -58,6 +58,9 @@ class LoadReport:
     asks: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     wrong_collection: int = 0
+    scoped_asks: int = 0  # asks with a source glob (Chroma where + BM25 mask): isolation must hold there too
+    cross_pins: int = 0  # asks pinned to a document of the other collection: must be refused (422)
+    cross_pin_leaks: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     uploads: int = 0
     deletes: int = 0
@@ -98,7 +101,7 @@ def prepare(client: httpx.Client, beta_documents: int = 6) -> dict[str, set[str]
     for name, files in uploads.items():
         response = client.post("/documents", params={"collection": name}, files=[("files", f) for f in files])
         response.raise_for_status()
-        owned[name] |= {d["id"] for d in response.json()["documents"]}
+        owned[name] |= {d["id"] for d in response.json()["items"]}
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         states = [
@@ -128,6 +131,7 @@ async def run_load(
     limits = httpx.Limits(max_connections=clients + 2)
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits, headers=headers or {}) as client:
         pool = {name: questions(name) for name in COLLECTIONS}
+        prepared = {name: sorted(ids) for name, ids in owned.items()}  # stable: the writer adds and deletes others
 
         async def asker(n: int) -> None:
             i = n * 7  # clients start at different places in the pools
@@ -135,16 +139,30 @@ async def run_load(
                 collection = COLLECTIONS[i % 2]
                 question = pool[collection][(i // 2) % len(pool[collection])]
                 i += 1
+                other = COLLECTIONS[(COLLECTIONS.index(collection) + 1) % 2]
+                if i % 5 == 0 and prepared[other]:
+                    await cross_pin(question, collection, prepared[other][0])
+                    continue
+                body: dict[str, object] = {"question": question, "collection": collection}
+                if i % 3 == 0:
+                    body["sources"] = ["*"]
+                    report.scoped_asks += 1
                 started = time.perf_counter()
-                response = await client.post("/ask", json={"question": question, "collection": collection})
+                response = await client.post("/ask", json=body)
                 report.latencies_ms.append((time.perf_counter() - started) * 1000)
                 report.asks += 1
                 report.statuses[response.status_code] += 1
                 if response.status_code == 200:
-                    other = COLLECTIONS[(COLLECTIONS.index(collection) + 1) % 2]
                     cited = {c["document_id"] for c in response.json()["citations"]}
                     if cited & owned[other] or not cited <= owned[collection]:
                         report.wrong_collection += 1
+
+        async def cross_pin(question: str, collection: str, foreign_id: str) -> None:
+            body = {"question": question, "collection": collection, "document_ids": [foreign_id]}
+            response = await client.post("/ask", json=body)
+            report.cross_pins += 1
+            if response.status_code != 422 or response.json()["error"]["code"] != "invalid_filter":
+                report.cross_pin_leaks += 1
 
         async def upload_and_delete() -> None:
             i = 1000
@@ -155,7 +173,7 @@ async def run_load(
                 )
                 report.writer_statuses[response.status_code] += 1
                 if response.status_code == 202:
-                    doc_id = response.json()["documents"][0]["id"]
+                    doc_id = response.json()["items"][0]["id"]
                     owned["load-beta"].add(doc_id)
                     report.uploads += 1
                     await asyncio.sleep(1.0)

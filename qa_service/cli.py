@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,6 +13,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from qa_service.errors import QAError
 from qa_service.settings import AnswerMode, Settings, load_settings
+
+if TYPE_CHECKING:
+    from qa_service.api.schemas import AskResponse
 
 app = typer.Typer(
     help="Grounded question answering over your documents.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -68,26 +71,29 @@ def ask(
     collection: Annotated[str | None, typer.Option(help="Collection name")] = None,
     mode: Annotated[str | None, typer.Option(help="auto | extractive | generative")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the /ask JSON response")] = False,
+    url: Annotated[
+        str | None, typer.Option(envvar="QA_URL", help="Ask a running server (e.g. http://127.0.0.1:8000)")
+    ] = None,
+    api_key: Annotated[str | None, typer.Option(envvar="QA_API_KEY", help="API key for --url")] = None,
+    document: Annotated[list[str] | None, typer.Option(help="Only this document id (repeatable)")] = None,
+    source: Annotated[list[str] | None, typer.Option(help="Only sources matching this glob (repeatable)")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="Only documents with this tag (repeatable)")] = None,
 ) -> None:
-    """Answer one question and print its citations."""
-    from qa_service.api.routes.ask import to_response
-    from qa_service.services import build_services
-
-    settings = _settings()
+    """Answer one question and print its citations: from a running server when --url or QA_URL is set
+    (no models loaded here), else in this process."""
     if mode not in (None, "auto", "extractive", "generative"):
         err_console.print("[red]error:[/red] --mode must be auto, extractive or generative")
         raise typer.Exit(2)
-    services = build_services(settings)
-    name = collection or settings.collection
+    scope = {"document_ids": document or None, "sources": source or None, "filter": {"tags": tag} if tag else None}
     try:
-        if not services.store.has_collection(name):
-            raise QAError(f"collection {name!r} does not exist: run `qa-service ingest PATH` first")
-        chosen: AnswerMode = mode or settings.answer_mode  # type: ignore[assignment]
-        answer = services.answerer.ask(question, collection=name, top_k=settings.retrieval.top_k, mode=chosen)
+        if url:
+            err_console.print(f"[dim]asking the server at {escape(url)}[/dim]", highlight=False)
+            response = _ask_remote(url, api_key, question, collection, mode, scope)
+        else:
+            response = _ask_here(question, collection, mode, scope)
     except QAError as exc:
         err_console.print(f"[red]error:[/red] {escape(exc.message)}")
         raise typer.Exit(1) from None
-    response = to_response(answer, name)
     if as_json:
         console.print_json(response.model_dump_json())
         return
@@ -101,6 +107,36 @@ def ask(
             highlight=False,
         )
     console.print(f"[dim]mode: {response.mode}; {response.timings_ms['total']:.0f} ms[/dim]")
+
+
+def _ask_remote(
+    url: str, api_key: str | None, question: str, collection: str | None, mode: str | None, scope: dict[str, Any]
+) -> AskResponse:
+    import httpx
+
+    from qa_service.client import QAServiceClient
+
+    try:
+        with QAServiceClient(url, api_key=api_key) as client:
+            return client.ask(question, collection=collection, mode=mode, **scope)  # type: ignore[arg-type]
+    except httpx.HTTPError as exc:
+        raise QAError(f"cannot reach {url}: {exc}") from None
+
+
+def _ask_here(question: str, collection: str | None, mode: str | None, scope: dict[str, Any]) -> AskResponse:
+    from qa_service.api.routes.ask import scoped_answerer, to_response
+    from qa_service.api.schemas import ScopeFields
+    from qa_service.services import build_services
+
+    settings = _settings()
+    services = build_services(settings)
+    name = collection or settings.collection
+    if not services.store.has_collection(name):
+        raise QAError(f"collection {name!r} does not exist: run `qa-service ingest PATH` first")
+    answerer = scoped_answerer(services, name, ScopeFields.model_validate(scope).scope())
+    chosen: AnswerMode = mode or settings.answer_mode  # type: ignore[assignment]
+    answer = answerer.ask(question, collection=name, top_k=settings.retrieval.top_k, mode=chosen)
+    return to_response(answer, name)
 
 
 @app.command()

@@ -13,6 +13,7 @@ from qa_service.ingest.blocks import Block
 CITATION_MARKER = re.compile(r"(?<![\w\]\[])\[(\d{1,3})\]")
 
 
+MetadataValue = str | int | float | bool | list[str]
 ClaimKind = Literal["claim", "denial", "dispute"]
 
 
@@ -48,6 +49,8 @@ class Document:
     page_starts: tuple[int, ...] = ()  # char offset where each PDF page begins in ``text``
     claims: tuple[Claim, ...] = ()  # reported claims, by sentence (ingest/attribution.py)
     blocks: tuple[Block, ...] = ()  # structure: headings, paragraphs, terms, rows... (ingest/blocks.py)
+    # User metadata: given at upload, or from Markdown front matter; ``tags`` (a list) is filterable.
+    metadata: dict[str, MetadataValue] = field(default_factory=dict)
 
     def page_at(self, offset: int) -> int | None:
         """1-based page holding ``offset`` (PDF only)."""

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Literal, Protocol
+
+import numpy as np
 
 from qa_service.domain import Chunk, ScoredChunk
 from qa_service.embeddings import Embedder, Vectors
@@ -57,11 +60,18 @@ class LexicalIndex:
             share = max(share, self._word_documents[word] / self._documents)
         return share
 
-    def search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
+    def search(self, query: str, k: int, *, document_ids: AbstractSet[str] | None = None) -> list[tuple[Chunk, float]]:
+        """The best ``k`` chunks by BM25; with ``document_ids``, only chunks of those documents (a mask over
+        the index, so a scoped question still gets its ``k`` best rather than the few left of the global top)."""
         terms = [t for t in stem_terms(query) if t in self._vocab]
         if not terms or not self.chunks:
             return []
-        results, scores = self._bm25.retrieve([terms], k=min(k, len(self.chunks)), show_progress=False)
+        mask = None
+        if document_ids is not None:
+            mask = np.fromiter((c.document_id in document_ids for c in self.chunks), dtype=np.float32)
+        results, scores = self._bm25.retrieve(
+            [terms], k=min(k, len(self.chunks)), show_progress=False, weight_mask=mask
+        )
         return [(self.chunks[int(i)], float(s)) for i, s in zip(results[0], scores[0], strict=True) if s > 0]
 
 
@@ -110,18 +120,29 @@ class HybridRetriever:
                 self._indexes[collection] = cached
         return cached
 
-    def retrieve(self, question: str, *, collection: str, top_k: int) -> list[ScoredChunk]:
-        """The ``top_k`` best chunks for ``question``; each carries its fused score and source ranks."""
+    def retrieve(
+        self, question: str, *, collection: str, top_k: int, document_ids: AbstractSet[str] | None = None
+    ) -> list[ScoredChunk]:
+        """The ``top_k`` best chunks for ``question``; each carries its fused score and source ranks.
+        ``document_ids`` limits both rankings to those documents (a scoped question)."""
         lexical = self.lexical_index(collection)
         vector = self._embedder.embed_cached([question])[0]
-        dense = self._dense(lexical, collection, vector, self._candidates)
-        sparse = lexical.index.search(question, self._candidates)
+        dense = self._dense(lexical, collection, vector, self._candidates, document_ids)
+        sparse = lexical.index.search(question, self._candidates, document_ids=document_ids)
         return fuse_rankings(dense, sparse, method=self._fusion, alpha=self._alpha, rrf_k=self._rrf_k)[:top_k]
 
-    def _dense(self, cached: _CachedIndex, collection: str, vector: Vectors, k: int) -> list[tuple[Chunk, float]]:
+    def _dense(
+        self,
+        cached: _CachedIndex,
+        collection: str,
+        vector: Vectors,
+        k: int,
+        document_ids: AbstractSet[str] | None = None,
+    ) -> list[tuple[Chunk, float]]:
         """Chroma's nearest ids, resolved against the cached ready chunks (an id missing there belongs to a
         document that is not ready, or arrived after the cache was built, and is skipped as before)."""
-        hits = self._store.query_dense_ids(collection, vector, k)
+        where = {"document_id": {"$in": sorted(document_ids)}} if document_ids is not None else None
+        hits = self._store.query_dense_ids(collection, vector, k, where=where)
         return [(cached.by_id[cid], sim) for cid, sim in hits if cid in cached.by_id]
 
     def prevalence(self, words: set[str], *, collection: str) -> dict[str, float]:
@@ -129,11 +150,13 @@ class HybridRetriever:
         index = self.lexical_index(collection).index
         return {w: index.prevalence(w) for w in words}
 
-    def retrieve_dense(self, question: str, *, collection: str, top_k: int) -> list[ScoredChunk]:
+    def retrieve_dense(
+        self, question: str, *, collection: str, top_k: int, document_ids: AbstractSet[str] | None = None
+    ) -> list[ScoredChunk]:
         """Dense-only ranking (the baseline the evaluation compares against)."""
         cached = self.lexical_index(collection)
         vector = self._embedder.embed_cached([question])[0]
-        dense = self._dense(cached, collection, vector, top_k)
+        dense = self._dense(cached, collection, vector, top_k, document_ids)
         return [ScoredChunk(c, sim, dense_rank=r, dense_similarity=sim) for r, (c, sim) in enumerate(dense, 1)]
 
 

@@ -54,8 +54,8 @@ def test_401_without_a_known_key_and_403_without_the_right_role_or_collection(se
     assert client.post("/ask", json={**QUESTION, "collection": "team-a"}, headers=T).is_success
     denied = client.post("/ask", json={**QUESTION, "collection": "team-b"}, headers=T)
     assert denied.status_code == 403 and denied.json()["error"]["code"] == "collection_forbidden"
-    assert [c["name"] for c in client.get("/collections", headers=T).json()] == ["team-a"]
-    assert [c["name"] for c in client.get("/collections", headers=R).json()] == ["team-a", "team-b"]
+    assert [c["name"] for c in client.get("/collections", headers=T).json()["items"]] == ["team-a"]
+    assert [c["name"] for c in client.get("/collections", headers=R).json()["items"]] == ["team-a", "team-b"]
     assert client.get("/metrics").status_code == 401 and client.get("/healthz").status_code == 200
 
 
@@ -142,5 +142,5 @@ def test_upload_then_ready_with_keys(seeded_secured: TestClient) -> None:
         headers=W,
     )
     assert response.status_code == 202
-    record = wait_for_states(seeded_secured, [response.json()["documents"][0]["status_url"]], T)[0]
+    record = wait_for_states(seeded_secured, [response.json()["items"][0]["status_url"]], T)[0]
     assert record["state"] == "ready"

@@ -21,7 +21,7 @@ def _upload(client: TestClient, *files: tuple[str, bytes], collection: str | Non
     params = {"collection": collection} if collection else {}
     response = client.post("/documents", files=[("files", f) for f in files], params=params, headers=W)
     assert response.status_code == 202, response.text
-    return list(response.json()["documents"])
+    return list(response.json()["items"])
 
 
 def _services(client: TestClient) -> Services:
@@ -129,7 +129,7 @@ def test_collections_are_created_on_first_upload_and_kept_apart(secured: TestCli
     zorb = _upload(secured, ("zorb.txt", ZORB.encode()), collection="team-a")
     seed = _upload(secured, ("seed.txt", SEED_FILE.read_bytes()), collection="team-b")
     wait_for_states(secured, [str(zorb[0]["status_url"]), str(seed[0]["status_url"])], R)
-    collections = {c["name"]: c for c in secured.get("/collections", headers=R).json()}
+    collections = {c["name"]: c for c in secured.get("/collections", headers=R).json()["items"]}
     assert set(collections) == {"team-a", "team-b"} and collections["team-a"]["ready"] == 1
     answer = secured.post("/ask", json={"question": SWEIDA, "collection": "team-a"}, headers=R).json()
     assert answer["refused"] and all(c["document_id"] == zorb[0]["id"] for c in answer["citations"])

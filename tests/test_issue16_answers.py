@@ -138,5 +138,5 @@ def test_stream_without_a_generation_slot_is_a_503_before_the_first_byte(
 def test_upload_from_the_documents_api_reaches_ready(hostile_client: TestClient) -> None:
     files = [("files", ("extra.md", b"# Extra\n\nThe extra note says [the count](javascript:void(0)) was 5."))]
     response = hostile_client.post("/documents", files=files)
-    [record] = wait_for_states(hostile_client, [response.json()["documents"][0]["status_url"]], {})
+    [record] = wait_for_states(hostile_client, [response.json()["items"][0]["status_url"]], {})
     assert record["state"] == "ready"

@@ -54,8 +54,8 @@ def test_nfc_and_nfd_names_are_one_source(secured: TestClient) -> None:
     nfc, nfd = "caf\u00e9.txt", "cafe\u0301.txt"
     for name, text in ((nfc, b"The cafe opened in 1931."), (nfd, b"The cafe opened in 1932.")):
         response = secured.post("/documents", files=[("files", (name, text))], headers=W)
-        assert response.status_code == 202 and response.json()["documents"][0]["source"] == nfc
-        wait_for_states(secured, [response.json()["documents"][0]["status_url"]], R)
+        assert response.status_code == 202 and response.json()["items"][0]["source"] == nfc
+        wait_for_states(secured, [response.json()["items"][0]["status_url"]], R)
     items = secured.get("/documents", headers=R).json()["items"]
     assert [d["source"] for d in items] == [nfc]  # the second upload replaced the first: one visible name
 
@@ -64,7 +64,7 @@ def test_identical_files_in_one_upload_are_one_document_with_all_names(secured: 
     files = [("files", (f"b{i}.txt", b"The same report: 42 pumps.")) for i in range(1, 21)]
     response = secured.post("/documents", files=files, headers=W)
     assert response.status_code == 202
-    [document] = response.json()["documents"]
+    [document] = response.json()["items"]
     assert document["source"] == "b1.txt" and document["names"] == [f"b{i}.txt" for i in range(1, 21)]
     [record] = wait_for_states(secured, [document["status_url"]], R)
     assert record["state"] == "ready" and record["source"] == "b1.txt"
@@ -101,7 +101,7 @@ def test_metrics_show_a_restricted_key_only_its_collections(
             response = client.post(
                 "/documents", files=[("files", ("n.txt", b"Notes."))], params={"collection": collection}, headers=W
             )
-            wait_for_states(client, [response.json()["documents"][0]["status_url"]], W)
+            wait_for_states(client, [response.json()["items"][0]["status_url"]], W)
         team = client.get("/metrics", headers=T).text
         assert 'collection="team-a"' in team and 'collection="team-b"' not in team
         everyone = client.get("/metrics", headers=R).text

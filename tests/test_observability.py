@@ -44,7 +44,7 @@ def test_request_ids_are_echoed_and_logged(secured: TestClient, json_logs: io.St
 
 def test_metrics_cover_routes_stages_states_and_queues(secured: TestClient) -> None:
     response = secured.post("/documents", files=[("files", ("seed.txt", SEED_FILE.read_bytes()))], headers=W)
-    wait_for_states(secured, [response.json()["documents"][0]["status_url"]], R)
+    wait_for_states(secured, [response.json()["items"][0]["status_url"]], R)
     secured.post("/documents", files=[("files", ("bad.pdf", b"%PDF-1.4 nope"))], headers=W)
     assert secured.post("/ask", json={"question": "How many Druze civilians were killed?"}, headers=R).is_success
     secured.post("/ask", json={"question": ""}, headers=R)

@@ -46,7 +46,7 @@ def _extra(obj: Any, name: str) -> Any:
 
 
 def test_models_are_the_collections(client: openai.OpenAI, base_url: str) -> None:
-    collections = [c["name"] for c in httpx.get(f"{base_url}/collections").json()]
+    collections = [c["name"] for c in httpx.get(f"{base_url}/collections").json()["items"]]
     assert [m.id for m in client.models.list()] == collections and "default" in collections
     assert client.models.retrieve("default").id == "default"
     with pytest.raises(openai.NotFoundError):

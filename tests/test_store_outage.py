@@ -65,7 +65,7 @@ def test_chroma_outage_gives_503s_and_ingestion_resumes_by_itself(outage_paths: 
             server.start()
             first = api.post("/documents", files=[("files", d) for d in _documents(0, DOCUMENTS)])
             assert first.status_code == 202
-            ids = [d["id"] for d in first.json()["documents"]]
+            ids = [d["id"] for d in first.json()["items"]]
             _kill(chroma)  # mid-ingestion: the worker is embedding or writing the first documents
 
             _assert_unavailable(api.post("/ask", json={"question": "What was the zorblax count in district 3?"}))
@@ -88,7 +88,7 @@ def test_chroma_outage_gives_503s_and_ingestion_resumes_by_itself(outage_paths: 
                 time.sleep(0.5)
             later = api.post("/documents", files=[("files", d) for d in _documents(DOCUMENTS, 2)])
             assert later.status_code == 202
-            ids += [d["id"] for d in later.json()["documents"]]
+            ids += [d["id"] for d in later.json()["items"]]
             deadline = time.monotonic() + 240
             while True:
                 records = [api.get(f"/documents/{i}").json() for i in ids]

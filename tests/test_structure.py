@@ -208,7 +208,7 @@ def test_one_table_of_formats_drives_uploads(secured: TestClient) -> None:
     ]
     accepted = secured.post("/documents", files=files, headers=W)
     assert accepted.status_code == 202, accepted.text
-    records = wait_for_states(secured, [d["status_url"] for d in accepted.json()["documents"]], W)
+    records = wait_for_states(secured, [d["status_url"] for d in accepted.json()["items"]], W)
     assert [r["state"] for r in records] == ["ready", "ready"]
     refused = secured.post("/documents", files=[("files", ("x.docx", b"not a zip", "text/plain"))], headers=W)
     assert refused.status_code == 415 and "not a .docx" in refused.json()["error"]["message"]

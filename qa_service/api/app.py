@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from qa_service import __version__
 from qa_service.api.errors import install_error_handlers
 from qa_service.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from qa_service.api.routes import ask, collections, documents, health, openai_compat, page
+from qa_service.api.routes import ask, collections, documents, health, openai_compat, page, retrieve
 from qa_service.metrics import Metrics
 from qa_service.services import Services, build_services
 from qa_service.settings import Settings
@@ -64,6 +64,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     )
     app.add_middleware(RequestContextMiddleware, metrics=lambda: _metrics(app))
     app.include_router(ask.router)
+    app.include_router(retrieve.router)
     app.include_router(documents.router)
     app.include_router(collections.router)
     app.include_router(health.router)

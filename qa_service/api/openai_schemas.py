@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qa_service.api.schemas import Citation, StrictBool, StrictInt, Text
+from qa_service.api.schemas import Citation, ScopeFields, StrictBool, StrictInt, Text
 
 
 class ContentPart(BaseModel):
@@ -30,7 +30,7 @@ class ChatCompletionMessage(BaseModel):
         return self.content or ""
 
 
-class ChatCompletionRequest(BaseModel):
+class ChatCompletionRequest(ScopeFields):
     # OpenAI clients send many sampling options (temperature, top_p, n, user...): accepted and ignored, since
     # the answer comes from the grounded pipeline, not from free sampling.
     model_config = ConfigDict(
@@ -52,6 +52,7 @@ class ChatCompletionRequest(BaseModel):
         default=None, description="Extension: the /ask answer mode (default from settings)."
     )
     top_k: StrictInt | None = Field(default=None, description="Extension: chunks handed to evidence ranking.")
+    # document_ids, sources, filter (from ScopeFields): extensions, sent by OpenAI clients as `extra_body`.
 
 
 class AssistantMessage(BaseModel):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
+
+from qa_service.scope import Scope
 
 
 def _encodable(value: str) -> str:
@@ -34,7 +37,44 @@ class ChatMessage(BaseModel):
     content: Text = Field(max_length=20_000)
 
 
-class AskRequest(BaseModel):
+class MetadataFilter(BaseModel):
+    """Filter on document metadata; every given field must hold."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"tags": ["ops"]}]})
+
+    tags: list[Annotated[Text, Field(min_length=1, max_length=64)]] | None = Field(
+        default=None, min_length=1, max_length=50, description="Documents carrying any of these tags."
+    )
+    updated_after: datetime | None = Field(
+        default=None, description="Documents ingested or changed after this time (ISO 8601 or Unix seconds)."
+    )
+
+
+class ScopeFields(BaseModel):
+    """Which documents of the collection a question may use (all of them when none is given)."""
+
+    document_ids: list[Annotated[Text, Field(min_length=1, max_length=128)]] | None = Field(
+        default=None, min_length=1, max_length=1000, description="Only these documents (ids from GET /documents)."
+    )
+    sources: list[Annotated[Text, Field(min_length=1, max_length=300)]] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Glob patterns over the documents' file names or relative paths, e.g. `manual-*.pdf`.",
+    )
+    filter: MetadataFilter | None = Field(default=None, description="Filter on document metadata.")
+
+    def scope(self) -> Scope:
+        metadata = self.filter or MetadataFilter()
+        return Scope(
+            document_ids=tuple(dict.fromkeys(self.document_ids or ())),  # Chroma refuses repeated ids
+            sources=tuple(dict.fromkeys(self.sources or ())),
+            tags=tuple(dict.fromkeys(metadata.tags or ())),
+            updated_after=metadata.updated_after.timestamp() if metadata.updated_after else None,
+        )
+
+
+class AskRequest(ScopeFields):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"question": "How many Druze civilians were killed in Sweida?"}]},
@@ -53,7 +93,8 @@ class AskRequest(BaseModel):
 class Citation(BaseModel):
     index: int = Field(description="The n of the [n] marker in the answer.")
     document_id: str
-    source: str
+    source: str = Field(description="The file name.")
+    title: str | None = Field(default=None, description="The document's title, when it has one.")
     chunk_id: str
     start: int = Field(description="Start offset into the document text (GET /documents/{id}/text).")
     end: int = Field(description="End offset (exclusive).")
@@ -119,7 +160,8 @@ class ErrorResponse(BaseModel):
 
 class DocumentPublic(BaseModel):
     id: str = Field(description="Content hash of the uploaded bytes: the same file always gets the same id.")
-    source: str = Field(description="File name (uploads) or path (CLI ingestion).")
+    source: str = Field(description="The file name.")
+    path: str = Field(default="", description="The path relative to the folder ingested (CLI); empty for uploads.")
     title: str
     state: Literal["received", "parsed", "chunked", "embedded", "ready", "failed"] = Field(
         description="received -> parsed -> chunked -> embedded -> ready, or failed; only ready ones are searched."
@@ -129,6 +171,9 @@ class DocumentPublic(BaseModel):
     size: int = Field(description="Bytes uploaded while in progress; characters of cleaned text once parsed.")
     error: str | None = Field(default=None, description="Why ingestion failed.")
     updated_at: float = Field(description="Unix time of the last state change.")
+    metadata: dict[str, Any] = Field(
+        default_factory=dict, description="User metadata (upload `metadata` field, Markdown front matter)."
+    )
     collection: str
 
 
@@ -153,7 +198,7 @@ class DocumentAccepted(BaseModel):
 
 
 class UploadResponse(BaseModel):
-    documents: list[DocumentAccepted]
+    items: list[DocumentAccepted] = Field(description="One per file, in upload order (every list response says items).")
 
 
 class CollectionPublic(BaseModel):
@@ -161,6 +206,10 @@ class CollectionPublic(BaseModel):
     documents: int = Field(description="Documents in any state.")
     ready: int = Field(description="Documents that questions can see.")
     chunks: int
+
+
+class CollectionList(BaseModel):
+    items: list[CollectionPublic]
 
 
 _ERROR_TEXT = {

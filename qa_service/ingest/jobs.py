@@ -16,7 +16,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,7 @@ from pathlib import Path
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_delay, stop_any, wait_exponential
 from tenacity.stop import stop_base
 
+from qa_service.domain import MetadataValue
 from qa_service.errors import NotFoundError, StoreUnavailableError
 from qa_service.ingest.pipeline import Ingestor
 from qa_service.ingest.uploads import SpooledUpload
@@ -103,9 +104,12 @@ class IngestionQueue:
         """Where uploads are written while they arrive (same file system as the spool: a rename moves them)."""
         return self._spool / ".incoming"
 
-    def submit(self, collection: str, upload: SpooledUpload) -> Submission:
+    def submit(
+        self, collection: str, upload: SpooledUpload, metadata: Mapping[str, MetadataValue] | None = None
+    ) -> Submission:
         """Move the spooled upload into place and queue the document, unless the same content is already
-        there (then the upload's file is dropped)."""
+        there (then the upload's file is dropped). ``metadata`` (tags...) is stored with the record at once,
+        so it survives a crash before ingestion."""
         document_id, source = upload.document_id, upload.source
         existing = self._store.find_document(collection, document_id)
         if existing is not None and (existing.state == READY or self._in_hand(collection, existing)):
@@ -115,7 +119,13 @@ class IngestionQueue:
         path.parent.mkdir(parents=True, exist_ok=True)
         upload.path.replace(path)  # atomic: a spooled file is always complete
         self._store.register_document(
-            collection, document_id, source=source, size=upload.size, dimension=self._dimension, owner=self.owner
+            collection,
+            document_id,
+            source=source,
+            size=upload.size,
+            dimension=self._dimension,
+            owner=self.owner,
+            metadata=metadata,
         )
         with self._lock:
             self._cancelled.discard((collection, document_id))
@@ -251,10 +261,12 @@ class IngestionQueue:
                 return
         path = self._spool_path(collection, document_id)
         if path.exists():
+            registered = self._store.find_document(collection, document_id)
             result = self._ingestor.ingest_bytes(
                 path.read_bytes(),
                 source,
                 collection=collection,
+                metadata=registered.metadata if registered is not None else None,
                 on_state=lambda state: self._store.set_state(collection, document_id, state),
                 on_embedded=lambda done, total: self._store.set_progress(
                     collection, document_id, embedded=done, chunks=total

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from qa_service.domain import Chunk, Document
+from qa_service.domain import Chunk, Document, MetadataValue
 from qa_service.embeddings import Embedder
 from qa_service.errors import QAError, UnsupportedDocumentError
 from qa_service.ingest.attribution import find_claims
@@ -51,8 +51,16 @@ def document_id_for(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def prepare_document(data: bytes, source: str, *, max_pages: int = 2000, max_chars: int = 5_000_000) -> Document:
-    """Load and clean a file into a ``Document`` (no embedding, no storage)."""
+def prepare_document(
+    data: bytes,
+    source: str,
+    *,
+    max_pages: int = 2000,
+    max_chars: int = 5_000_000,
+    metadata: Mapping[str, MetadataValue] | None = None,
+) -> Document:
+    """Load and clean a file into a ``Document`` (no embedding, no storage); ``metadata`` (the user's)
+    is merged over the file's own (front matter), tags joined."""
     loaded = load_bytes(data, source, max_pages=max_pages, max_chars=max_chars)
     raw_chars = sum(len(block.text) for page in loaded.pages for block in page)
     if raw_chars > 2 * max_chars:  # far over even before cleaning: refused without the cost of cleaning it
@@ -75,7 +83,20 @@ def prepare_document(data: bytes, source: str, *, max_pages: int = 2000, max_cha
         page_starts=page_starts if loader_for(source).paged else (),
         claims=tuple(find_claims(text)),
         blocks=blocks,
+        metadata=merge_metadata(loaded.metadata, metadata or {}),
     )
+
+
+def merge_metadata(own: Mapping[str, MetadataValue], given: Mapping[str, MetadataValue]) -> dict[str, MetadataValue]:
+    merged = {**own, **given}
+    tags = [*_as_list(own.get("tags")), *_as_list(given.get("tags"))]
+    if tags:
+        merged["tags"] = list(dict.fromkeys(tags))
+    return merged
+
+
+def _as_list(value: MetadataValue | None) -> list[str]:
+    return value if isinstance(value, list) else []
 
 
 def iter_source_files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -117,11 +138,12 @@ class Ingestor:
         collection: str,
         on_state: Callable[[DocumentState], None] | None = None,
         on_embedded: Callable[[int, int], None] | None = None,
+        metadata: Mapping[str, MetadataValue] | None = None,
     ) -> IngestResult:
         """Ingest one file's content; an existing document from the same source is replaced.
         ``on_state`` hears each stage reached (parsed, chunked; the store records embedded and ready);
         ``on_embedded(done, total)`` hears embedding progress in chunks."""
-        planned = self._plan(data, source, collection, on_state=on_state)
+        planned = self._plan(data, source, collection, on_state=on_state, metadata=metadata)
         if isinstance(planned, IngestResult):
             return planned
         return self._write([planned], collection, on_embedded)[0]
@@ -156,7 +178,8 @@ class Ingestor:
             except OSError as exc:
                 emit([IngestResult(str(path), "failed", error=f"cannot read: {exc.strerror}")])
                 continue
-            planned = self._plan(data, source_name(path), collection)
+            # The source is the file name, as for uploads; the path it was found at is kept apart.
+            planned = self._plan(data, path.name, collection, metadata={"path": source_name(path)})
             if isinstance(planned, IngestResult):
                 emit([planned])
                 continue
@@ -169,16 +192,25 @@ class Ingestor:
         return report
 
     def _plan(
-        self, data: bytes, source: str, collection: str, *, on_state: Callable[[DocumentState], None] | None = None
+        self,
+        data: bytes,
+        source: str,
+        collection: str,
+        *,
+        on_state: Callable[[DocumentState], None] | None = None,
+        metadata: Mapping[str, MetadataValue] | None = None,
     ) -> _Planned | IngestResult:
         """Load, clean and chunk; or the final result when there is nothing to write."""
         try:
-            document = prepare_document(data, source, max_pages=self._max_pages, max_chars=self._max_chars)
+            document = prepare_document(
+                data, source, max_pages=self._max_pages, max_chars=self._max_chars, metadata=metadata
+            )
         except QAError as exc:
             return IngestResult(source, "failed", document_id_for(data), error=exc.message)
         if on_state is not None:
             on_state(PARSED)
-        previous = self._store.indexed_versions(collection, source)
+        path = metadata.get("path") if metadata else None
+        previous = self._store.indexed_versions(collection, source, path=path if isinstance(path, str) else None)
         if previous.get(document.id) == self.fingerprint:
             return IngestResult(source, "unchanged", document.id)
         chunks = chunk_document(document, chunk_size=self._chunk_size, chunk_overlap=self._chunk_overlap)
@@ -231,7 +263,7 @@ class _Planned:
 
 
 def source_name(path: Path) -> str:
-    """A stable, readable source name: relative to the working directory when possible."""
+    """A stable, readable path for a file: relative to the working directory when possible."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from qa_service.domain import Chunk, Document
+from qa_service.domain import Chunk, Document, MetadataValue
 from qa_service.embeddings import Vectors
 from qa_service.errors import NotFoundError, StoreUnavailableError
+from qa_service.scope import Scope, check_document_ids
 from qa_service.store.faults import guard
 from qa_service.store.records import (
     DOCS_SUFFIX,
@@ -35,6 +36,7 @@ from qa_service.store.records import (
     placeholder_vector,
     record_metadata,
     stamp,
+    user_metadata,
     validate_collection_name,
 )
 
@@ -129,11 +131,23 @@ class ChromaStore:
             return None
 
     def register_document(
-        self, name: str, document_id: str, *, source: str, size: int, dimension: int, owner: str = ""
+        self,
+        name: str,
+        document_id: str,
+        *,
+        source: str,
+        size: int,
+        dimension: int,
+        owner: str = "",
+        metadata: Mapping[str, MetadataValue] | None = None,
     ) -> None:
         """Record a document as ``received`` before any work on it, so its progress can be followed.
-        ``owner`` names the process that will ingest it (crash recovery takes over only dead owners' work)."""
-        meta = {"source": source, "title": "", "size": size, "chunk_count": 0, "owner": owner, **stamp(RECEIVED)}
+        ``owner`` names the process that will ingest it (crash recovery takes over only dead owners' work);
+        ``metadata`` is the user's, given at upload (kept through ingestion and recovery)."""
+        meta = {
+            "source": source, "title": "", "size": size, "chunk_count": 0, "owner": owner, **stamp(RECEIVED),
+            **user_metadata(metadata or {}),
+        }  # fmt: skip
         self._docs(name, create=True).upsert(
             ids=[document_id], documents=[""], embeddings=[placeholder_vector(dimension)], metadatas=[meta]
         )
@@ -159,16 +173,34 @@ class ChromaStore:
         found = self._docs(name).get(where={"state": {"$in": list(IN_PROGRESS)}}, include=["metadatas"])
         return [info_from(i, m) for i, m in zip(found["ids"], found["metadatas"], strict=True)]
 
+    def scoped_document_ids(self, name: str, scope: Scope) -> set[str]:
+        """Ready documents inside ``scope``: tags and time through a Chroma ``where`` on the document
+        records, ids through ``ids``, source globs over the names found. Unknown ids are an error."""
+        docs = self._docs(name)
+        if scope.document_ids:
+            known = docs.get(ids=list(scope.document_ids), include=[])["ids"]
+            check_document_ids(scope.document_ids, set(known))
+        found = docs.get(ids=list(scope.document_ids) or None, where=scope.where(READY), include=["metadatas"])
+        return {
+            doc_id
+            for doc_id, meta in zip(found["ids"], found["metadatas"], strict=True)
+            if scope.matches_source(str(meta.get("source", "")), str(meta.get("path") or ""))
+        }
+
     def ready_document_ids(self, name: str) -> set[str]:
         found = self._docs(name).get(where={"state": READY}, include=[])
         return set(found["ids"])
 
-    def indexed_versions(self, name: str, source: str) -> dict[str, str | None]:
-        """Documents stored for ``source``: id -> pipeline fingerprint (None while not ready)."""
-        found = self._docs(name, create=True).get(where={"source": source}, include=["metadatas"])
+    def indexed_versions(self, name: str, source: str, *, path: str | None = None) -> dict[str, str | None]:
+        """Documents stored for a file: id -> pipeline fingerprint (None while not ready). A file ingested
+        from a folder is known by its ``path`` (records written before paths were kept have it as their
+        source); an upload by its name among the records without a path."""
+        where = {"$or": [{"path": path}, {"source": path}]} if path else {"source": source}
+        found = self._docs(name, create=True).get(where=where, include=["metadatas"])
         return {
             doc_id: str(meta.get("fingerprint", "")) if meta.get("state") == READY else None
             for doc_id, meta in zip(found["ids"], found["metadatas"], strict=True)
+            if path or not meta.get("path")
         }
 
     def put_documents(self, name: str, items: Sequence[StoredDocument], *, fingerprint: str = "") -> None:
@@ -245,10 +277,15 @@ class ChromaStore:
         chunks = [chunk_from(cid, text, meta) for cid, text, meta in rows]
         return min(chunks, key=lambda c: c.index, default=None)
 
-    def query_dense_ids(self, name: str, vector: Vectors, k: int) -> list[tuple[str, float]]:
+    def query_dense_ids(
+        self, name: str, vector: Vectors, k: int, *, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
         """Nearest chunk ids and cosine similarities only: the hot path of retrieval, which already holds
-        every ready chunk in memory (no texts or metadata to fetch, no count round trip)."""
-        found = self._chunks(name).query(query_embeddings=vector[np.newaxis, :], n_results=k, include=["distances"])
+        every ready chunk in memory (no texts or metadata to fetch, no count round trip). ``where`` is a
+        Chroma filter over chunk metadata (a scoped question's documents)."""
+        found = self._chunks(name).query(
+            query_embeddings=vector[np.newaxis, :], n_results=k, where=where, include=["distances"]
+        )
         return [(cid, 1.0 - float(dist)) for cid, dist in zip(found["ids"][0], found["distances"][0], strict=True)]
 
     def chunk_count(self, name: str) -> int:

@@ -10,13 +10,13 @@ import dataclasses
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 import numpy as np
 
-from qa_service.domain import Chunk, Claim, Document
+from qa_service.domain import Chunk, Claim, Document, MetadataValue
 from qa_service.embeddings import Vectors
 from qa_service.errors import InvalidInputError
 from qa_service.ingest.blocks import Block
@@ -66,6 +66,8 @@ class DocumentInfo:
     updated_at: float = 0.0
     owner: str = ""  # the process ingesting it, while in progress
     embedded_chunks: int = 0
+    path: str = ""  # the relative path when ingested from a folder
+    metadata: dict[str, MetadataValue] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,20 @@ def record_metadata(item: StoredDocument, fingerprint: str) -> dict[str, str | i
         "embedded_chunks": len(item.chunks),
         "claims": json.dumps([dataclasses.asdict(c) for c in document.claims], ensure_ascii=False),
         "blocks": json.dumps([b.encode() for b in document.blocks], separators=(",", ":")),
+        **user_metadata(document.metadata),
     }
+
+
+def user_metadata(metadata: Mapping[str, MetadataValue]) -> dict[str, Any]:
+    """Record fields for a document's user metadata: all of it as JSON (to give it back as sent), ``tags``
+    as a Chroma array (so ``$contains`` filters on it) and ``path`` as a field of its own."""
+    given = {k: v for k, v in metadata.items() if k != "path"}
+    fields: dict[str, Any] = {"user_metadata": json.dumps(given, ensure_ascii=False)} if given else {}
+    if metadata.get("tags"):
+        fields["tags"] = list(metadata["tags"])  # type: ignore[arg-type]
+    if isinstance(metadata.get("path"), str):
+        fields["path"] = metadata["path"]
+    return fields
 
 
 def stamp(state: str) -> dict[str, str | float]:
@@ -157,6 +172,8 @@ def info_from(document_id: str, meta: dict[str, Any]) -> DocumentInfo:
         updated_at=float(meta.get("updated_at", 0.0)),
         owner=str(meta.get("owner") or ""),
         embedded_chunks=int(meta.get("embedded_chunks", 0)),
+        path=str(meta.get("path") or ""),
+        metadata=json.loads(str(meta.get("user_metadata") or "{}")),
     )
 
 
@@ -170,4 +187,5 @@ def document_from(document_id: str, text: str, meta: dict[str, Any]) -> Document
         page_starts=tuple(json.loads(str(meta.get("page_starts", "[]")))),
         claims=tuple(Claim(**c) for c in json.loads(str(meta.get("claims", "[]")))),
         blocks=tuple(Block.decode(b) for b in json.loads(str(meta.get("blocks", "[]")))),
+        metadata=json.loads(str(meta.get("user_metadata") or "{}")),
     )

@@ -16,6 +16,7 @@ const template = $("turn-template");
 const textCache = new Map(); // document id -> array of code points (offsets are Python code points)
 
 let turns = loadTurns();
+const pinned = new Map(); // document id -> title: questions are asked of these documents only, when any
 let running = null; // AbortController of the answer being streamed
 window.__qaTimings = [];
 
@@ -102,13 +103,36 @@ function renderFinal(node, response) {
     const item = document.createElement("li");
     const button = document.createElement("button");
     button.type = "button";
-    button.textContent = `${citation.source}${citation.page ? `, page ${citation.page}` : ""} (${citation.start}–${citation.end})`
-      + (citation.speaker ? ` — claim by ${citation.speaker}` : "");
+    button.textContent = citationLabel(citation) + (citation.speaker ? ` — claim by ${citation.speaker}` : "");
+    button.title = `${citation.source}, characters ${citation.start}–${citation.end}`;
     button.addEventListener("click", () => showCitation(citation, button));
     item.appendChild(button);
     sources.appendChild(item);
   }
   sources.hidden = !(response.citations || []).length;
+}
+
+// "Title › Heading › Sub-heading, page 3": what a reader recognises; offsets go to the tooltip.
+function citationLabel(citation) {
+  const place = placeLabel(citation);
+  return (citation.title || citation.source) + (place && !place.startsWith("page") ? " › " : place ? ", " : "") + place;
+}
+
+// Where in the document: its heading path (when the citation carries one) and page.
+function placeLabel(citation) {
+  const headings = Array.isArray(citation.heading_path) ? citation.heading_path.filter(Boolean)
+    : citation.heading_path ? [String(citation.heading_path)] : [];
+  return [headings.join(" › "), citation.page ? `page ${citation.page}` : ""].filter(Boolean).join(", ");
+}
+
+// A file name that may wrap only after a path separator or similar punctuation, never mid-word.
+function breakableName(text) {
+  const fragment = document.createDocumentFragment();
+  for (const piece of String(text).split(/(?<=[\/_.-])/)) {
+    fragment.appendChild(document.createTextNode(piece));
+    fragment.appendChild(document.createElement("wbr"));
+  }
+  return fragment;
 }
 
 const POSITION_LABELS = {
@@ -210,7 +234,9 @@ async function ask(question) {
     const response = await fetch("/ask", {
       method: "POST",
       headers: { "content-type": "application/json", accept: "text/event-stream", ...authHeaders() },
-      body: JSON.stringify({ question, history: historyForServer(), stream: true }),
+      body: JSON.stringify({
+        question, history: historyForServer(), stream: true, ...(pinned.size ? { document_ids: [...pinned.keys()] } : {}),
+      }),
       signal: running.signal,
     });
     if (!response.ok) {
@@ -294,9 +320,14 @@ async function showCitation(citation, opener) {
   const passage = $("source-text");
   $("docs-panel").hidden = true;
   panel.hidden = false;
-  $("source-title").textContent = `[${citation.index}] ${citation.source}`;
-  $("source-meta").textContent = (citation.page ? `Page ${citation.page}, ` : "") + `characters ${citation.start}–${citation.end}`;
-  // Where the passage sits in its document ("4. The /usr Hierarchy › 4.6. /usr/lib ..."), as text.
+  const heading = $("source-title");
+  heading.replaceChildren(document.createTextNode(`[${citation.index}] `), breakableName(citation.title || citation.source));
+  heading.title = `${citation.source}, characters ${citation.start}–${citation.end}`;
+  const meta = $("source-meta");
+  meta.replaceChildren(breakableName(citation.source));
+  const place = placeLabel(citation);
+  if (place) meta.appendChild(document.createTextNode(` — ${place}`));
+  // Where the passage sits in its document ("4. The /usr Hierarchy › 4.6. /usr/lib ..."), above it, as text.
   $("source-heading").textContent = citation.heading_path || "";
   $("source-heading").hidden = !citation.heading_path;
   passage.replaceChildren(document.createTextNode("Loading…"));
@@ -329,6 +360,26 @@ function elided(text) {
 
 let docsRefresh = null;
 
+function showPinned() {
+  $("pinned").hidden = pinned.size === 0;
+  $("pinned-text").textContent = pinned.size === 1
+    ? `Asking only: ${[...pinned.values()][0]}`
+    : `Asking only these ${pinned.size} documents`;
+}
+
+$("pinned-clear").addEventListener("click", () => {
+  pinned.clear();
+  for (const box of document.querySelectorAll("#docs-list input.pin")) box.checked = false;
+  showPinned();
+});
+
+// The header stays in view; the panels sit below it.
+function measureBar() {
+  document.documentElement.style.setProperty("--bar-h", `${document.querySelector(".bar").offsetHeight}px`);
+}
+window.addEventListener("resize", measureBar);
+measureBar();
+
 // Lists the documents; while some are still being ingested, refreshes every second to show their progress.
 async function loadDocuments() {
   const list = $("docs-list");
@@ -348,8 +399,25 @@ async function loadDocuments() {
       const item = document.createElement("li");
       let state = doc.state === "ready" ? "" : doc.state === "failed" ? ` (failed: ${doc.error})` : ` (${doc.state}…)`;
       if (doc.state === "chunked" && doc.chunk_count) state = ` (embedding ${doc.embedded_chunks}/${doc.chunk_count}…)`;
-      item.textContent = `${doc.title || doc.source} — ${doc.chunk_count} chunks${state}`;
-      item.title = doc.source;
+      const text = `${doc.title || doc.source} — ${doc.chunk_count} chunks${state}`;
+      if (doc.state === "ready") {
+        const label = document.createElement("label");
+        const box = document.createElement("input");
+        box.type = "checkbox";
+        box.className = "pin";
+        box.dataset.documentId = doc.id;
+        box.checked = pinned.has(doc.id);
+        box.addEventListener("change", () => {
+          if (box.checked) pinned.set(doc.id, doc.title || doc.source);
+          else pinned.delete(doc.id);
+          showPinned();
+        });
+        label.append(box, document.createTextNode(text));
+        item.appendChild(label);
+      } else {
+        item.textContent = text;
+      }
+      item.title = doc.path || doc.source;
       item.dataset.state = doc.state;
       list.appendChild(item);
     }

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import anyio
 from fastapi import APIRouter
 from sse_starlette.sse import EventSourceResponse
 
-from qa_service.answering.answerer import Answer, no_llm_error
+from qa_service.answering.answerer import Answer, Answerer, no_llm_error
 from qa_service.api.deps import ReaderDep, ServicesDep, resolve_collection
 from qa_service.api.schemas import (
     COMMON_ERRORS,
@@ -23,6 +23,7 @@ from qa_service.api.schemas import (
     error_responses,
 )
 from qa_service.errors import InvalidInputError, NotFoundError, QAError, RetryLaterError
+from qa_service.scope import Scope, ScopedRetriever, require_matches
 from qa_service.security import Principal
 from qa_service.services import Services
 
@@ -41,9 +42,24 @@ log = logging.getLogger("qa_service.api")
 async def ask(request: AskRequest, services: ServicesDep, principal: ReaderDep) -> Any:
     """Answer a question from the indexed documents, citing the exact characters that support it."""
     answer, collection = prepare_answer(request, services, principal)
+
+    def respond() -> AskResponse:
+        result = answer()
+        return to_response(result, collection, titles=citation_titles(services, collection, result))
+
     if request.stream:
-        return EventSourceResponse(_stream(answer, collection))
-    return to_response(await anyio.to_thread.run_sync(answer), collection)
+        return EventSourceResponse(_stream(respond))
+    return await anyio.to_thread.run_sync(respond)
+
+
+def citation_titles(services: Services, collection: str, answer: Answer) -> dict[str, str]:
+    """The title of each cited document (sources show it rather than the file name)."""
+    titles = {}
+    for document_id in {e.document_id for e in answer.citations}:
+        info = services.store.find_document(collection, document_id)
+        if info is not None and info.title:
+            titles[document_id] = info.title
+    return titles
 
 
 def prepare_answer(request: AskRequest, services: Services, principal: Principal) -> tuple[Callable[[], Answer], str]:
@@ -51,15 +67,24 @@ def prepare_answer(request: AskRequest, services: Services, principal: Principal
     a generation-queue slot when it uses the LLM, recording stage metrics — with the collection asked.
     Shared by /ask and the OpenAI-compatible surface."""
     question, collection, top_k, mode = _validated(request, services, principal)
+    answerer = scoped_answerer(services, collection, request.scope())
 
     def answer() -> Answer:
-        result = services.answerer.ask(question, collection=collection, top_k=top_k, mode=mode, history=request.history)
+        result = answerer.ask(question, collection=collection, top_k=top_k, mode=mode, history=request.history)
         services.metrics.observe_stages(result.timings_ms, result.mode)
         return result
 
     if mode != "extractive" and services.answerer.has_llm:
         return _gated(answer, services), collection
     return answer, collection
+
+
+def scoped_answerer(services: Services, collection: str, scope: Scope) -> Answerer:
+    """The answerer for a question limited to some documents (the shared one when it is not limited)."""
+    if scope.is_everything:
+        return services.answerer
+    document_ids = require_matches(services.store.scoped_document_ids(collection, scope))
+    return services.answerer.with_retriever(ScopedRetriever(services.retriever, frozenset(document_ids)))
 
 
 def _gated(answer: Callable[[], Answer], services: Services) -> Callable[[], Answer]:
@@ -101,11 +126,11 @@ def _validated(request: AskRequest, services: Services, principal: Principal) ->
     return question, collection, top_k, mode
 
 
-async def _stream(answer: Callable[[], Answer], collection: str) -> AsyncIterator[dict[str, str]]:
+async def _stream(respond: Callable[[], AskResponse]) -> AsyncIterator[dict[str, str]]:
     """SSE: a progress event at once, the answer's words as token events, then the full response."""
     yield {"event": "progress", "data": json.dumps({"stage": "retrieving"})}
     try:
-        result = await anyio.to_thread.run_sync(answer)
+        result = await anyio.to_thread.run_sync(respond)
     except QAError as exc:  # the status line is already sent: report the error as an event
         yield {"event": "error", "data": json.dumps({"code": exc.code, "message": exc.message})}
         return
@@ -115,7 +140,7 @@ async def _stream(answer: Callable[[], Answer], collection: str) -> AsyncIterato
         return
     for piece in answer_pieces(result.answer):
         yield {"event": "token", "data": json.dumps({"text": piece})}
-    yield {"event": "final", "data": to_response(result, collection).model_dump_json()}
+    yield {"event": "final", "data": result.model_dump_json()}
 
 
 def answer_pieces(text: str) -> list[str]:
@@ -123,7 +148,7 @@ def answer_pieces(text: str) -> list[str]:
     return [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
 
 
-def to_response(answer: Answer, collection: str) -> AskResponse:
+def to_response(answer: Answer, collection: str, *, titles: Mapping[str, str] | None = None) -> AskResponse:
     index = {(e.document_id, e.start): i for i, e in enumerate(answer.citations, 1)}
     return AskResponse(
         answer=answer.answer,
@@ -135,6 +160,7 @@ def to_response(answer: Answer, collection: str) -> AskResponse:
                 index=i,
                 document_id=e.document_id,
                 source=e.source,
+                title=(titles or {}).get(e.document_id),
                 chunk_id=e.chunk_id,
                 start=e.start,
                 end=e.end,

@@ -5,14 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from qa_service.api.deps import ReaderDep, ServicesDep
-from qa_service.api.schemas import COMMON_ERRORS, CollectionPublic, error_responses
+from qa_service.api.schemas import COMMON_ERRORS, CollectionList, CollectionPublic, error_responses
 from qa_service.store import READY
 
 router = APIRouter(tags=["collections"])
 
 
-@router.get("/collections", response_model=list[CollectionPublic], responses=error_responses(*COMMON_ERRORS))
-def list_collections(services: ServicesDep, principal: ReaderDep) -> list[CollectionPublic]:
+@router.get("/collections", response_model=CollectionList, responses=error_responses(*COMMON_ERRORS))
+def list_collections(services: ServicesDep, principal: ReaderDep) -> CollectionList:
     """Collections this key may use (all of them for an unrestricted key). Upload to a name to create one."""
     result = []
     for name in services.store.collection_names():
@@ -27,4 +27,4 @@ def list_collections(services: ServicesDep, principal: ReaderDep) -> list[Collec
                 chunks=services.store.chunk_count(name),
             )
         )
-    return result
+    return CollectionList(items=result)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import PlainTextResponse
 
@@ -19,9 +20,11 @@ from qa_service.api.schemas import (
     UploadResponse,
     error_responses,
 )
-from qa_service.errors import ConflictError, PayloadTooLargeError
+from qa_service.domain import MetadataValue
+from qa_service.errors import ConflictError, InvalidInputError, PayloadTooLargeError
 from qa_service.ingest.jobs import Submission
 from qa_service.ingest.uploads import SpooledUpload, safe_source_name, spool_upload
+from qa_service.scope import validate_metadata
 from qa_service.store import DocumentInfo
 
 router = APIRouter(tags=["documents"])
@@ -42,11 +45,20 @@ async def upload_documents(
     principal: WriterDep,
     files: Annotated[list[UploadFile], File(description="One or more .txt, .md, .html or .pdf files.")],
     collection: CollectionQuery = None,
+    metadata: Annotated[
+        str | None,
+        Form(
+            description='JSON object given to every file of the upload, e.g. `{"tags": ["ops"]}`; `tags` can be '
+            "filtered on in questions (filter.tags).",
+            max_length=20_000,
+        ),
+    ] = None,
 ) -> UploadResponse:
     """Accept files for ingestion and answer at once (202); follow each document at its `status_url`.
 
     Every file is checked first (name, size, type, content sniff); if one fails, none is accepted."""
     name = resolve_collection(services, principal, collection)
+    user_metadata = parse_metadata(metadata)
     limits = services.settings.limits
     if len(files) > limits.max_upload_files:
         raise PayloadTooLargeError(
@@ -68,12 +80,12 @@ async def upload_documents(
         accepted = []
         for item in spooled:
             if item.document_id in names and names[item.document_id][0] == item.source:
-                submission = await anyio.to_thread.run_sync(services.jobs.submit, name, item)
+                submission = await anyio.to_thread.run_sync(services.jobs.submit, name, item, user_metadata)
                 accepted.append(_accepted(submission, name, names.pop(item.document_id)))
     finally:
         for item in spooled:  # duplicates and anything left by an error (submitted files were moved)
             item.path.unlink(missing_ok=True)
-    return UploadResponse(documents=accepted)
+    return UploadResponse(items=accepted)
 
 
 @router.get("/documents", response_model=DocumentPage, responses=error_responses(*COMMON_ERRORS, 404))
@@ -143,6 +155,19 @@ def reindex_document(
     """Chunk and embed a document again with the current settings (in the background)."""
     name = resolve_collection(services, principal, collection)
     return _accepted(services.jobs.reindex(name, document_id), name)
+
+
+def parse_metadata(raw: str | None) -> dict[str, MetadataValue]:
+    """The upload's ``metadata`` form field: a JSON object (422 naming the field otherwise)."""
+    if raw is None or not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"metadata: not valid JSON ({exc.msg})", code="invalid_metadata") from None
+    if not isinstance(value, dict):
+        raise InvalidInputError("metadata: must be a JSON object", code="invalid_metadata")
+    return validate_metadata(value)
 
 
 def _accepted(submission: Submission, collection: str, names: list[str] | None = None) -> DocumentAccepted:

@@ -35,7 +35,7 @@ from qa_service.api.openai_schemas import (
     ModelList,
     Usage,
 )
-from qa_service.api.routes.ask import answer_pieces, prepare_answer, to_response
+from qa_service.api.routes.ask import answer_pieces, citation_titles, prepare_answer, to_response
 from qa_service.api.schemas import COMMON_ERRORS, AskRequest, AskResponse, ChatMessage, Citation, error_responses
 from qa_service.errors import InvalidInputError, NotFoundError, QAError
 
@@ -75,7 +75,7 @@ async def chat_completions(request: ChatCompletionRequest, services: ServicesDep
 
     def answer() -> AskResponse:
         result: Answer = run()
-        return to_response(result, collection)
+        return to_response(result, collection, titles=citation_titles(services, collection, result))
 
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if request.stream:
@@ -104,7 +104,8 @@ def _as_ask_request(request: ChatCompletionRequest) -> AskRequest:
     try:
         history = [ChatMessage(role=m.role, content=m.text()) for m in earlier if m.role in ("user", "assistant")]
         return AskRequest(question=last.text(), collection=request.model, top_k=request.top_k, mode=request.mode,
-                          history=history[-50:])  # fmt: skip
+                          history=history[-50:], document_ids=request.document_ids, sources=request.sources,
+                          filter=request.filter)  # fmt: skip
     except ValidationError as exc:  # e.g. text parts that together exceed a message's limit
         raise InvalidInputError(f"invalid messages: {exc.errors()[0]['msg']}", code="invalid_messages") from None
 

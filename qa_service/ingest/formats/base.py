@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
+from qa_service.domain import MetadataValue
 from qa_service.ingest.blocks import RawBlock
 
 
@@ -24,7 +25,7 @@ class LoadedFile:
     pages: list[list[RawBlock]]
     title: str
     media_type: str
-    metadata: dict[str, object] | None = None
+    metadata: dict[str, MetadataValue] = field(default_factory=dict)  # e.g. Markdown front matter
 
 
 class Loader:

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from qa_service.errors import UnsupportedDocumentError
 from qa_service.ingest.blocks import RawBlock
 from qa_service.ingest.formats.base import LoadedFile, Loader, LoadLimits, first_line_title
+from qa_service.ingest.frontmatter import split_front_matter
 from qa_service.ingest.reflow import plain_text_blocks
 
 # Bytes that never occur in real text files (NUL and most C0 controls).
@@ -63,14 +64,14 @@ class MarkdownLoader(Loader):
     def load(self, data: bytes, filename: str, limits: LoadLimits) -> LoadedFile:
         from markdown_it import MarkdownIt
 
-        text = decode_text(data, filename)
+        meta, text = split_front_matter(decode_text(data, filename))  # title, tags... are metadata, not text
         parser = MarkdownIt("commonmark").enable("table")
         # Only a link's text is kept, never its URL, so a javascript: link keeps its text like any other.
         parser.validateLink = lambda url: True  # type: ignore[method-assign]
         tokens = parser.parse(text)
         blocks = _markdown_blocks(tokens)
-        title = next((b.text for b in blocks if b.kind == "heading"), "") or first_line_title(blocks)
-        return LoadedFile([blocks], title[:200], self.media_type)
+        title = str(meta.get("title") or "") or next((b.text for b in blocks if b.kind == "heading"), "")
+        return LoadedFile([blocks], (title or first_line_title(blocks))[:200], self.media_type, meta)
 
 
 def _markdown_blocks(tokens: list[Any]) -> list[RawBlock]:
