@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from evals.gate import gate_run, load_suites
-from evals.harness import BASELINES, SuiteRun, ensure_corpus, run_suite
+from evals.harness import BASELINES, DENSE_ONLY, SuiteRun, ensure_corpus, run_suite
 from qa_service.settings import Settings
 
 SPLITS = ("test", "dev")
@@ -34,7 +34,11 @@ def run(
     url: Annotated[str | None, typer.Option(help="Evaluate a running server instead of in-process")] = None,
     out: Annotated[Path, typer.Option(help="Folder for the reports")] = Path("eval-out"),
     baseline: Annotated[
-        list[str] | None, typer.Option(help="Baseline(s) to run: dense-only, langchain-rag, none; default: both")
+        list[str] | None,
+        typer.Option(
+            help="Baseline(s) to run: dense-only, langchain-rag, none, or gated (dense-only where a gate is a "
+            "ratio against it); default: both"
+        ),
     ] = None,
     gate: Annotated[bool, typer.Option(help="Exit 1 when a gated metric is below its threshold")] = True,
     split: Annotated[str | None, typer.Option(help="Only the suites of this split: test or dev")] = None,
@@ -113,14 +117,19 @@ def _modes(requested: list[str] | None, default: str) -> list[str]:
     return list(dict.fromkeys(requested))
 
 
+GATED = "gated"  # the dense-only baseline only for suites whose gate is a ratio against it
+
+
 def _baselines(requested: list[str] | None) -> list[str]:
     if not requested:
         return list(BASELINES)
     if requested == ["none"]:
         return []
+    if requested == [GATED]:
+        return [GATED]
     bad = [b for b in requested if b not in BASELINES]
     if bad:
-        raise typer.BadParameter(f"unknown baseline(s) {bad}; choose from {BASELINES} or 'none'")
+        raise typer.BadParameter(f"unknown baseline(s) {bad}; choose from {BASELINES}, '{GATED}' or 'none'")
     return requested
 
 
@@ -148,7 +157,10 @@ def _run_suites(
                 task = progress.add_task(f"{name}: indexing {corpus}", total=None)
                 ensure_corpus(services, corpus, on_file=_advancer(progress, task))
                 progress.update(task, visible=False)
-            systems = len(modes) + (len(baselines) if services is not None else 0)
+            wanted = baselines
+            if baselines == [GATED]:
+                wanted = [DENSE_ONLY] if config.get("min_ratio_vs_dense") else []
+            systems = len(modes) + (len(wanted) if services is not None else 0)
             task = progress.add_task(f"{name}: asking", total=len(cases) * systems)
             client = (
                 httpx.Client(base_url=url, timeout=120) if url else TestClient(create_app(settings, services=services))
@@ -161,7 +173,7 @@ def _run_suites(
                         client=client,
                         services=services,
                         modes=modes,
-                        baselines=baselines,
+                        baselines=wanted,
                         on_case=_advancer(progress, task),
                     )
                 )

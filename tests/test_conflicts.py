@@ -102,8 +102,10 @@ def test_a_generated_answer_quoting_one_side_still_cites_every_side(
 ) -> None:
     # The model quotes the document's own dispute (the lead of a side whose support comes after it): the
     # support must still be cited, and every conflict citation must point at a citation (this was a 500).
-    reply = "It appears that Russia lied, and Israel is now facing Iranian forces and their allies on two borders [4]."
-    response = _ask_generative(seeded_dir, embedder, reply, WITHDRAWN)
+    quoted = "It appears that Russia lied, and Israel is now facing Iranian forces and their allies on two borders"
+    question = "Did Iranian forces and their allies withdraw from the border with Israel?"
+    reply = f"{quoted} [{_llm_evidence_number(seeded_dir, embedder, quoted, question)}]."
+    response = _ask_generative(seeded_dir, embedder, reply, question)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["mode"] == "generative" and body["answer"].startswith("It appears that Russia lied"), body
@@ -128,6 +130,18 @@ def test_attribution_needs_the_speakers_name_not_a_title() -> None:
     )
     hedged = [Evidence("d", "s", "c", 0, 10, "x" * 10, 1.0, claim=Claim(0, 10, 0, 10, None, "reportedly"))]
     assert attribute_sentence("Hezbollah played a key role.", hedged) == "Reportedly, Hezbollah played a key role."
+
+
+def _llm_evidence_number(seeded_dir: Path, embedder: SentenceTransformerEmbedder, sentence: str, question: str) -> int:
+    """The number the evidence holding ``sentence`` gets in the LLM's prompt (its rank among the evidence)."""
+    from qa_service.answering.answerer import EVIDENCE_FOR_LLM
+    from qa_service.answering.question import analyze_question
+
+    services = build_services(make_settings(seeded_dir, llm={"backend": "none"}), embedder=embedder)
+    analysis = analyze_question(question)
+    chunks = services.retriever.retrieve(analysis.focus, collection="default", top_k=services.settings.retrieval.top_k)
+    evidence = services.answerer._ranker.rank(analysis, chunks, collection="default")[:EVIDENCE_FOR_LLM]
+    return next(n for n, e in enumerate(evidence, 1) if e.text.startswith(sentence))
 
 
 def _ask_generative(seeded_dir: Path, embedder: SentenceTransformerEmbedder, reply: str, question: str) -> Any:
