@@ -160,7 +160,11 @@ def _md(text: str) -> str:
 def refusal_curve(results: list[CaseResult]) -> tuple[list[float], list[float]]:
     """Refusal precision and recall when every case scoring below a cut-off on ``answerability`` is refused,
     for every cut-off between the scores seen (a case without a score is always refused)."""
-    scored = sorted(((r.answerability if r.answerability is not None else float("-inf")), r) for r in results)
+    # key: equal scores must not fall back to comparing the results themselves
+    scored = sorted(
+        [((r.answerability if r.answerability is not None else float("-inf")), r) for r in results],
+        key=lambda pair: pair[0],
+    )
     positives = sum(not r.case.answerable for _, r in scored)
     precision, recall = [], []
     refused_bad = 0
