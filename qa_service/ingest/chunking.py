@@ -1,9 +1,9 @@
-"""Split a cleaned document into chunks along its blocks; every chunk keeps its character offsets.
+"""Split a cleaned document into overlapping chunks that keep their character offsets.
 
-Whole blocks are packed into a chunk up to ``chunk_size``, so a paragraph, a definition or a table row
-that fits is never cut; a chunk does not end on a heading or a term (they go with what follows them).
-A block longer than a chunk is split by LangChain's recursive splitter, with ``chunk_overlap``. Each
-chunk carries the heading path of its first block. Documents without blocks are split as plain text.
+LangChain's recursive splitter cuts at blank lines first, which are the block boundaries of the cleaned
+text, so a block that fits a chunk is kept whole; ``chunk_overlap`` carries context across chunks. Each
+chunk carries the heading path of where it starts. (Packing whole blocks without overlap was tried and
+lowered the seed's synthesis coverage and python-docs' MRR, BENCHMARKS.md.)
 """
 
 from __future__ import annotations
@@ -14,37 +14,14 @@ from qa_service.domain import Chunk, Document
 from qa_service.ingest.blocks import Block, BlockIndex
 
 _SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
-_LEADS = ("heading", "term")  # blocks that introduce the next one
 
 
 def chunk_document(document: Document, *, chunk_size: int, chunk_overlap: int) -> list[Chunk]:
     """Chunks with ``document.text[chunk.start:chunk.end] == chunk.text`` for every chunk."""
-    blocks = document.blocks or (Block("paragraph", 0, len(document.text)),)
     index = BlockIndex(document.text, document.blocks)
-    spans: list[tuple[int, int]] = []
-    group: list[Block] = []
-
-    def close() -> None:
-        nonlocal group
-        if group:
-            spans.append((group[0].start, group[-1].end))
-        group = []
-
-    for block in blocks:
-        if block.end - block.start > chunk_size:
-            close()
-            spans.extend(_split_long(document.text, block, chunk_size, chunk_overlap))
-            continue
-        if group and block.end - group[0].start > chunk_size:
-            tail: list[Block] = []
-            while group and group[-1].kind in _LEADS:  # a heading goes with the block after it
-                tail.insert(0, group.pop())
-            close()
-            group = tail
-        group.append(block)
-    close()
+    whole = Block("paragraph", 0, len(document.text))
     chunks: list[Chunk] = []
-    for start, end in spans:
+    for start, end in _split_long(document.text, whole, chunk_size, chunk_overlap):
         text = document.text[start:end]
         if not text.strip():
             continue
