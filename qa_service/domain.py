@@ -80,10 +80,12 @@ class Chunk:
 
     @property
     def search_text(self) -> str:
-        """What is embedded and indexed: the chunk with its document's title and heading path as context,
-        since a chunk deep in a manual page rarely repeats what the page is about. Citations use ``text``."""
-        context = [part for part in (self.title, self.heading_path) if part and part not in self.text]
-        return "\n".join([*context, self.text])
+        """What is embedded and indexed: the chunk with its document's title as context, since a chunk
+        deep in a manual page rarely repeats what the page is about. Citations still use ``text``. (The
+        heading path in it too lowered python-docs' MRR from 0.752 to 0.734; it stays on the chunk.)"""
+        if self.title and self.title not in self.text:
+            return f"{self.title}\n{self.text}"
+        return self.text
 
 
 @dataclass(frozen=True, slots=True)
