@@ -17,7 +17,7 @@ CORPUS_PACKAGES := python3-doc:/usr/share/doc/python3-doc/html r-doc-pdf:/usr/sh
 	gettext-doc:/usr/share/doc/gettext/gettext_1.html nodejs-doc:/usr/share/doc/nodejs/api/path.md.gz \
 	debian-policy:/usr/share/doc/debian-policy/fhs/fhs-3.0.txt.gz
 
-.PHONY: setup run test lint unit eval system-deps bench bench-load bench-scale clean
+.PHONY: setup run test lint unit eval train system-deps bench bench-load bench-scale clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ unit: setup system-deps
 # a gate is a ratio against it (python-docs). `qa-service eval` alone runs both baselines on every suite.
 eval: setup system-deps
 	QA_DATA_DIR=$(EVAL_DATA_DIR) $(BIN)/qa-service eval --baseline gated --out eval-out
+
+# The answerability model, fitted on the dev splits only (evals/train.py): features through the pipeline over
+# the eval indexes (shared with `make eval`), then the fit; writes qa_service/answering/data/answerability.json
+# and evals/training/answerability.jsonl. `qa-service eval train --no-featurize` refits the committed features.
+train: setup system-deps
+	QA_DATA_DIR=$(EVAL_DATA_DIR) $(BIN)/qa-service eval train
 
 # System packages the tests need: the eval corpora above, chromium (the page tests drive it headless; test
 # tools cannot download their own browsers here) and docker-compose (tests/test_compose.py runs

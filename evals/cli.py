@@ -236,3 +236,27 @@ def corpus_text(
 
     written = dump_corpus_text(corpus, out)
     console.print(f"wrote {len(written)} documents to {out}")
+
+
+@eval_app.command()
+def train(
+    featurize: Annotated[
+        bool, typer.Option(help="Recompute the features through the pipeline; --no-featurize refits the committed ones")
+    ] = True,
+) -> None:
+    """Fit the answerability model on the dev splits and write its parameters (`make train`)."""
+    from evals import train as training
+    from qa_service.answering.answerability import MODEL_FILE
+
+    if featurize:
+        with Progress(
+            TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        ) as p:
+            task = p.add_task("featurizing dev cases", total=None)
+            rows = training.featurize(on_case=_advancer(p, task))
+        training.write_features(rows)
+    rows = training.read_features()
+    content = training.fit(rows)
+    training.write_model(content)
+    console.print(f"{len(rows)} dev cases -> {training.FEATURES_FILE}; model -> {MODEL_FILE}")
+    console.print_json(json.dumps({"operating_point": content["operating_point"], "dev": content["dev"]}))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from prometheus_client.core import GaugeMetricFamily
 
 from qa_service.admission import GenerationGate, RateLimiter
+from qa_service.answering.answerability import AnswerabilityModel, ModelRefuser
 from qa_service.answering.answerer import Answerer
 from qa_service.answering.claims import ClaimLookup
 from qa_service.answering.evidence import DocumentCache, EvidenceRanker
@@ -61,6 +62,11 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
     answerer = Answerer(
         retriever=retriever,
         ranker=ranker,
+        refuser=ModelRefuser(
+            AnswerabilityModel.load(),
+            threshold=settings.answering.refusal_threshold,
+            premise_floor=settings.answering.premise_floor,
+        ),
         llm=build_llm(settings.llm),
         system_prompt=PromptTemplate(settings.prompts_dir / "answer_system.txt"),
         user_prompt=PromptTemplate(settings.prompts_dir / "answer_user.txt"),

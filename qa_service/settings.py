@@ -70,6 +70,24 @@ class RetrievalSettings(BaseModel):
     rrf_k: int = Field(default=60, ge=1, description="reciprocal rank fusion constant")
 
 
+class AnsweringSettings(BaseModel):
+    """The answering policy's knobs that a deployment may turn; the model's own parameters are data
+    (qa_service/answering/data/answerability.json, written by `make train`)."""
+
+    refusal_threshold: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="refuse when P(answerable) is below this; unset: the operating point chosen on dev by `make train`",
+    )
+    premise_floor: float = Field(
+        default=0.2,
+        ge=0.0,
+        le=1.0,
+        description="a contradicted premise is corrected (not refused) when P(answerable) is at least this",
+    )
+
+
 class ChromaSettings(BaseModel):
     url: str | None = Field(
         default=None,
@@ -155,6 +173,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = EmbeddingSettings()
     chunking: ChunkingSettings = ChunkingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    answering: AnsweringSettings = AnsweringSettings()
     llm: LLMSettings = LLMSettings()
     limits: LimitSettings = LimitSettings()
     auth: AuthSettings = AuthSettings()

@@ -134,7 +134,7 @@ def test_attribution_needs_the_speakers_name_not_a_title() -> None:
 
 def _llm_evidence_number(seeded_dir: Path, embedder: SentenceTransformerEmbedder, sentence: str, question: str) -> int:
     """The number the evidence holding ``sentence`` gets in the LLM's prompt (its rank among the evidence)."""
-    from qa_service.answering.answerer import EVIDENCE_FOR_LLM
+    from qa_service.answering.policy import EVIDENCE_FOR_LLM
     from qa_service.answering.question import analyze_question
 
     services = build_services(make_settings(seeded_dir, llm={"backend": "none"}), embedder=embedder)

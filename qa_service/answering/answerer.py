@@ -8,14 +8,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from qa_service.answering.answerability import Decision, Refuser
 from qa_service.answering.claims import ClaimLookup
 from qa_service.answering.conflicts import Conflict, find_conflicts
 from qa_service.answering.evidence import EvidenceRanker
 from qa_service.answering.extractive import extractive_answer, select_extractive_evidence
 from qa_service.answering.followup import Turn, rewrite_followup
+from qa_service.answering.policy import EVIDENCE_FOR_LLM, TOPIC_SHARE
 from qa_service.answering.prompts import PromptTemplate, escape_delimiters
 from qa_service.answering.question import QuestionAnalysis, analyze_question
-from qa_service.answering.refusal import TOPIC_SHARE, refusal_reason
+from qa_service.answering.requests import not_a_question
+from qa_service.answering.short import ShortAnswer, short_answer
+from qa_service.answering.signals import Context, context
 from qa_service.answering.synthesis import (
     Part,
     attribute_sentence,
@@ -38,10 +42,13 @@ log = logging.getLogger("qa_service.answering")
 # refusal_reason / fallback_reason are these codes, never text from a document or the model (which a
 # document can steer); the details go to the log.
 NO_EVIDENCE, NOT_ANSWERED, VERIFICATION_FAILED = "no_evidence", "not_answered", "verification_failed"
+NOT_A_QUESTION = "not_a_question"
 LLM_UNAVAILABLE, NO_LLM = "llm_unavailable", "no_llm"
+PREMISE_CORRECTED = "premise_corrected"  # fallback_reason: a correction is quoted, whatever the mode
 REFUSAL = "I could not find the answer to that in the documents."
 NOT_VERIFIED = "I could not produce an answer that the documents support."
-EVIDENCE_FOR_LLM = 4
+CORRECTION = "The documents say otherwise: "
+NOT_A_QUESTION_TEXT = "That is a request, not a question about the documents; I only answer questions about them."
 
 
 @dataclass(slots=True)
@@ -59,7 +66,19 @@ class Answer:
     llm_output: str | None = None
     rewritten_question: str | None = None
     conflicts: list[Conflict] = field(default_factory=list)  # every side's evidence is in ``citations``
-    answerability: float | None = None  # score of the best-ranked evidence (None: nothing retrieved)
+    answerability: float | None = None  # P(the documents answer it), the model's (None: nothing retrieved)
+    premise_corrected: bool = False  # the answer says what the documents hold instead of the question's premise
+    short_answer: ShortAnswer | None = None  # the answering phrase inside a cited sentence
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """What the documents hold for a question, before any answer is written."""
+
+    analysis: QuestionAnalysis
+    evidence: list[Evidence]
+    context: Context | None  # None: nothing retrieved
+    decision: Decision | None
 
 
 def no_llm_error() -> InvalidInputError:
@@ -78,6 +97,7 @@ class Answerer:
         *,
         retriever: Retriever,
         ranker: EvidenceRanker,
+        refuser: Refuser,
         llm: LLM | None,
         system_prompt: PromptTemplate,
         user_prompt: PromptTemplate,
@@ -87,6 +107,7 @@ class Answerer:
         self._claims = claims
         self._retriever = retriever
         self._ranker = ranker
+        self._refuser = refuser
         self._llm = llm
         self._system_prompt = system_prompt
         self._user_prompt = user_prompt
@@ -97,6 +118,7 @@ class Answerer:
         return Answerer(
             retriever=retriever,
             ranker=self._ranker,
+            refuser=self._refuser,
             llm=self._llm,
             system_prompt=self._system_prompt,
             user_prompt=self._user_prompt,
@@ -123,6 +145,11 @@ class Answerer:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         rewritten = rewrite_followup(question, history)
+        if not_a_question(rewritten or question):  # before retrieval: no passage is shown as its answer
+            result = Answer(question, NOT_A_QUESTION_TEXT, True, "extractive", [], refusal_reason=NOT_A_QUESTION)
+            result.timings_ms = {"total": _ms(started)}
+            result.rewritten_question = rewritten
+            return result
         analysis = analyze_question(rewritten or question)
         chunks = self._retriever.retrieve(analysis.focus, collection=collection, top_k=top_k)
         timings["retrieve"] = _ms(started)
@@ -130,18 +157,25 @@ class Answerer:
         evidence = self._ranker.rank(analysis, chunks, collection=collection)
         timings["rank"] = _ms(t)
         t = time.perf_counter()
-        shares = self._retriever.prevalence(set(analysis.names), collection=collection)
-        topic = frozenset(n for n, share in shares.items() if share >= TOPIC_SHARE)
-        refusal = refusal_reason(analysis, evidence, topic_names=topic)
+        assessment = self._decide(analysis, evidence, collection)
+        decision = assessment.decision
+        correct = decision is not None and decision.premise_contradicted
         lead: list[Evidence] = []
         conflicts: list[Conflict] = []
-        if refusal is None:
+        if decision is not None and decision.answerable and not correct:
             lead = self._lead(analysis, evidence, collection, top_k)
             conflicts = find_conflicts(analysis, lead, self._claim_pool(analysis, evidence, collection))
-        if refusal is not None:
-            log.info("refused: %s", refusal)
+        if decision is None or not (decision.answerable or correct):
+            log.info("refused (p=%s): %s", decision and decision.probability, decision and decision.signals)
             code = NOT_ANSWERED if evidence else NO_EVIDENCE
             result = Answer(question, REFUSAL, True, "extractive", [], refusal_reason=code)
+        elif correct:
+            # The documents contradict what the question takes for granted: say what they hold instead, in
+            # their words (so in every mode the correction is a quote, verified by construction).
+            text, chosen = extractive_answer(analysis, evidence)
+            result = Answer(question, CORRECTION + text, False, "extractive", chosen, premise_corrected=True)
+            if mode != "extractive":
+                result.fallback_reason = PREMISE_CORRECTED
         elif mode == "extractive" or (mode == "auto" and self._llm is None):
             result = self._extractive(analysis, evidence, lead, conflicts)
             if mode == "auto":
@@ -151,12 +185,29 @@ class Answerer:
         timings["answer"] = _ms(t)
         timings["total"] = _ms(started)
         result.answer = keep_cited_markers(result.answer, len(result.citations))
+        if not result.refused and not result.premise_corrected:
+            short = short_answer(analysis, result.citations)
+            result.short_answer = short if short is not None and short.text in result.answer else None
         result.conflicts = _cited_only(result.conflicts, result.citations)
-        result.answerability = evidence[0].score if evidence else None
+        result.answerability = decision.probability if decision is not None else None
         result.timings_ms = timings
         result.question = question
         result.rewritten_question = rewritten
         return result
+
+    def assess(self, question: str, *, collection: str, top_k: int) -> Assessment:
+        """Retrieval, ranking and the answerability decision, without an answer (training, diagnostics)."""
+        analysis = analyze_question(question)
+        chunks = self._retriever.retrieve(analysis.focus, collection=collection, top_k=top_k)
+        return self._decide(analysis, self._ranker.rank(analysis, chunks, collection=collection), collection)
+
+    def _decide(self, analysis: QuestionAnalysis, evidence: list[Evidence], collection: str) -> Assessment:
+        if not evidence:
+            return Assessment(analysis, evidence, None, None)
+        shares = self._retriever.prevalence(set(analysis.names), collection=collection)
+        topic = frozenset(n for n, share in shares.items() if share >= TOPIC_SHARE)
+        ctx = context(analysis, evidence, topic_names=topic)
+        return Assessment(analysis, evidence, ctx, self._refuser.decide(ctx))
 
     def _lead(
         self, question: QuestionAnalysis, evidence: list[Evidence], collection: str, top_k: int

@@ -16,6 +16,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from qa_service.answering.evidence import DocumentCache
+from qa_service.answering.policy import (
+    BARE_DISPUTE_WORDS,
+    DISPUTED_POOL,
+    EXPAND_DOCUMENTS,
+    NEGATION_REACH,
+    REBUTTAL_SENTENCES,
+)
 from qa_service.answering.question import QuestionAnalysis
 from qa_service.domain import Chunk, Claim, Document, Evidence, ScoredChunk
 from qa_service.text import mentions, words
@@ -36,11 +43,6 @@ PREDICATES: dict[str, re.Pattern[str]] = {
     }.items()
 }
 _NEGATION = frozenset("not no never cannot can't won't without refused failed neither nor".split())
-NEGATION_REACH = 5  # words before the predicate that a negation applies to
-DISPUTED_POOL = 8  # best-ranked sentences whose speakers' disputes are looked up
-EXPAND_DOCUMENTS = 3  # documents (best first) whose stored claims are looked through
-REBUTTAL_SENTENCES = 3  # sentences after a bare dispute ("X wasn't speaking the truth") that substantiate it
-BARE_DISPUTE_WORDS = 8  # a dispute this short says nothing itself; the sentences after it say why
 
 
 def question_predicate(question: QuestionAnalysis) -> str | None:

@@ -14,18 +14,16 @@ from dataclasses import dataclass
 from typing import Literal
 
 from qa_service.answering.claims import (
-    BARE_DISPUTE_WORDS,
-    REBUTTAL_SENTENCES,
     claim_stance,
     question_predicate,
     same_person,
 )
+from qa_service.answering.policy import BARE_DISPUTE_WORDS, REBUTTAL_REACH, REBUTTAL_SENTENCES
 from qa_service.answering.question import QuestionAnalysis
 from qa_service.domain import Evidence
 from qa_service.text import stem
 
 Position = Literal["affirms", "claims", "denies", "disputes"]
-REBUTTAL_REACH = 800  # characters after a bare dispute where the sentences substantiating it may start
 _ORDER = {"affirms": 0, "claims": 1, "denies": 2, "disputes": 3}  # how sides are listed
 _PRIORITY = {"affirms": 0, "denies": 0, "claims": 1, "disputes": 2}  # a speaker's stance on the question first
 _QUANTITY = re.compile(r"(?<![\w.])(\d[\d,.]*)\s*(%|km|[a-z]{3,})", re.I)

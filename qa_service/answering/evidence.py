@@ -8,6 +8,15 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
+from qa_service.answering.policy import (
+    HEADING_TERM_WEIGHT,
+    MAX_SENTENCES,
+    NAME_TERM_WEIGHT,
+    W_LEXICAL,
+    W_NAMES,
+    W_SEMANTIC,
+    W_TYPE,
+)
 from qa_service.answering.question import QuestionAnalysis, holds_answer_type
 from qa_service.answering.untrusted import addresses_reader
 from qa_service.domain import Chunk, Document, Evidence, ScoredChunk
@@ -18,10 +27,6 @@ from qa_service.ingest.sentences import document_sentences
 from qa_service.text import mentions, stem, stem_terms, words
 
 # Weights of the evidence score; set on the seed eval suite (see README, "How answers are chosen").
-W_SEMANTIC, W_LEXICAL, W_TYPE, W_NAMES = 0.45, 0.35, 0.10, 0.10
-NAME_TERM_WEIGHT = 0.5
-HEADING_TERM_WEIGHT = 0.5  # a question term found only in the sentence's heading ("insort_left") counts half
-MAX_SENTENCES = 32  # sentences embedded per question (latency is dominated by these embeddings)
 # A number and the words after it: "215 Druze civilians", "dozens of others", "85 kilometer".
 _NUMBER_PHRASE = re.compile(
     r"\b(?:\d[\d,.]*|two|three|four|five|six|seven|eight|nine|ten|dozens|hundreds|thousands)"

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+from qa_service.answering.policy import SECOND_SENTENCE_RATIO, TYPED_RUNNER_UP_RATIO
 from qa_service.answering.question import QuestionAnalysis, holds_answer_type
 from qa_service.answering.untrusted import without_markers
 from qa_service.domain import Evidence
 from qa_service.text import stem_terms
-
-SECOND_SENTENCE_RATIO = 0.85  # a second sentence is quoted only when it scores this close to the first
-TYPED_RUNNER_UP_RATIO = 0.9  # a sentence holding the asked-for type may win when it scores this close
 
 
 def select_extractive_evidence(question: QuestionAnalysis, evidence: list[Evidence]) -> list[Evidence]:

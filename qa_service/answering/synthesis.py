@@ -11,15 +11,12 @@ from dataclasses import dataclass
 
 from qa_service.answering.conflicts import Conflict, Side
 from qa_service.answering.extractive import with_markers
+from qa_service.answering.policy import MAX_SYNTHESIS, NEAR_DUPLICATE, SYNTHESIS_POOL, SYNTHESIS_RATIO
 from qa_service.answering.question import QuestionAnalysis
 from qa_service.answering.untrusted import without_markers
 from qa_service.domain import Evidence
 from qa_service.text import STOPWORDS, mentions, stem_terms, words
 
-SYNTHESIS_RATIO = 0.75  # further sentences are quoted when they score this close to the best one
-SYNTHESIS_POOL = 8  # ... and are among this many best sentences
-MAX_SYNTHESIS = 3  # sentences in a synthesis answer (before the sides of a conflict)
-NEAR_DUPLICATE = 0.5  # share of content stems two sentences may have in common before one is dropped
 _YES_NO = re.compile(r"^\s*(?:have|has|had|did|does|do|is|are|was|were|will|would|can|could)\b", re.I)
 _ENDED = re.compile(r"[.!?][”\"’')\]]*\s*$")
 _SPLIT = re.compile(

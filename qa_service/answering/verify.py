@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from qa_service.answering.policy import MIN_TERM_SUPPORT
 from qa_service.answering.question import QuestionAnalysis, holds_answer_type
 from qa_service.domain import CITATION_MARKER, Evidence
 from qa_service.ingest.sentences import split_sentences
@@ -12,7 +13,6 @@ from qa_service.text import mentions, numbers, proper_names, stem_terms, words
 
 _MARKER = re.compile(r"\s*" + CITATION_MARKER.pattern)
 _LEADING_MARKERS = re.compile(r"^(?:\s*" + CITATION_MARKER.pattern + ")+")
-MIN_TERM_SUPPORT = 0.6  # share of an answer sentence's content words that its cited spans must hold
 
 
 @dataclass(frozen=True, slots=True)

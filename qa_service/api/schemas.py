@@ -126,6 +126,13 @@ class Conflict(BaseModel):
     sides: list[ConflictSide]
 
 
+class ShortAnswer(BaseModel):
+    text: str = Field(description="The exact phrase that answers the question, e.g. a number, a name, a value.")
+    document_id: str
+    start: int = Field(description="Offset of the phrase in the document text (inside a cited span).")
+    end: int
+
+
 class AskResponse(BaseModel):
     answer: str = Field(examples=["Last week ISIS suicide bombers killed more than 215 Druze civilians … [1]"])
     refused: bool = Field(description="True when the documents do not answer the question.")
@@ -144,8 +151,19 @@ class AskResponse(BaseModel):
     )
     answerability: float | None = Field(
         default=None,
-        description="How strongly the best evidence answers the question (the score of the best-ranked sentence); "
-        "null when nothing was retrieved. The eval draws its refusal precision-recall curve over it.",
+        description="The calibrated probability that the documents answer the question (the answerability "
+        "model's); the service refuses below its threshold. Null when nothing was retrieved or the text is not "
+        "a question. The eval draws its refusal precision-recall curve over it.",
+    )
+    short_answer: ShortAnswer | None = Field(
+        default=None,
+        description="For a question asking for a number, date, name, place or value: the phrase inside the first "
+        "cited sentence that answers it, with its offsets; null otherwise.",
+    )
+    premise_corrected: bool = Field(
+        default=False,
+        description="The question takes for granted something the documents contradict: the answer says what "
+        "they hold instead ('The documents say otherwise: …'), cited.",
     )
 
 

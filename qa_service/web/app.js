@@ -80,7 +80,22 @@ function renderFinal(node, response) {
   answer.setAttribute("aria-busy", "false");
   answer.classList.toggle("refused", Boolean(response.refused));
   node.dataset.state = response.refused ? "refused" : "done";
+  const short = response.short_answer;
+  for (const citation of response.citations || []) {
+    // The short answer is highlighted inside the highlighted sentence that holds it.
+    if (short && short.document_id === citation.document_id && short.start >= citation.start && short.end <= citation.end) {
+      citation.short = short;
+    }
+  }
   renderAnswerText(answer.querySelector(".text"), response.answer, response.citations || []);
+  if (short) {
+    const line = document.createElement("p");
+    line.className = "short-answer";
+    const strong = document.createElement("strong");
+    strong.textContent = short.text;
+    line.append(document.createTextNode("In short: "), strong);
+    answer.querySelector(".text").before(line);
+  }
   const rewritten = answer.querySelector(".rewritten");
   if (response.rewritten_question) {
     rewritten.textContent = `Understood as: ${response.rewritten_question}`;
@@ -337,7 +352,19 @@ async function showCitation(citation, opener) {
     const from = Math.max(0, citation.start - CONTEXT_CHARS);
     const to = Math.min(chars.length, citation.end + CONTEXT_CHARS);
     const mark = document.createElement("mark");
-    mark.textContent = chars.slice(citation.start, citation.end).join("");
+    const short = citation.short;
+    if (short) {
+      const strong = document.createElement("strong");
+      strong.className = "short";
+      strong.textContent = chars.slice(short.start, short.end).join("");
+      mark.append(
+        document.createTextNode(chars.slice(citation.start, short.start).join("")),
+        strong,
+        document.createTextNode(chars.slice(short.end, citation.end).join("")),
+      );
+    } else {
+      mark.textContent = chars.slice(citation.start, citation.end).join("");
+    }
     passage.replaceChildren();
     if (from > 0) passage.appendChild(elided("… "));
     passage.appendChild(document.createTextNode(chars.slice(from, citation.start).join("")));
@@ -514,6 +541,7 @@ const REASONS = {
   verification_failed: "the generated answer was not supported by the cited passages",
   llm_unavailable: "the language model is unavailable",
   no_llm: "no language model is configured",
+  premise_corrected: "the documents contradict the question, so they are quoted",
 };
 
 function reasonText(code) {

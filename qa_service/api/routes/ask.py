@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import asdict
 from typing import Any
 
 import anyio
@@ -20,6 +21,7 @@ from qa_service.api.schemas import (
     Citation,
     Conflict,
     ConflictSide,
+    ShortAnswer,
     error_responses,
 )
 from qa_service.errors import InvalidInputError, NotFoundError, QAError, RetryLaterError
@@ -155,6 +157,8 @@ def to_response(answer: Answer, collection: str, *, titles: Mapping[str, str] | 
         refused=answer.refused,
         mode=answer.mode,
         answerability=answer.answerability,
+        premise_corrected=answer.premise_corrected,
+        short_answer=ShortAnswer(**asdict(answer.short_answer)) if answer.short_answer else None,
         citations=[
             Citation(
                 index=i,

@@ -1,7 +1,10 @@
-"""Decide from the evidence whether the documents answer a question (never from the LLM's say-so).
+"""Signals that the evidence may not answer the question (never the LLM's say-so).
 
-Each check is a reason a careful reader would give for "the documents don't say"; the first that
-applies is reported. No single score cut-off decides alone.
+Each signal is a reason a careful reader would give for "the documents don't say": a name no passage
+mentions, a number the passage lacks, the opposite of the question's premise. None decides alone: they are
+inputs of the trained answerability model (``answerability.py``), which weighs them with the evidence
+scores. The premise signals also mark a question whose premise the evidence contradicts, which is
+answered with a correction instead of a refusal.
 """
 
 from __future__ import annotations
@@ -11,14 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from qa_service.answering.extractive import select_extractive_evidence
+from qa_service.answering.policy import (
+    MIN_COUNTED_SIMILARITY,
+    MIN_SEMANTIC,
+    NAME_POOL,
+    NEGATION_MIN_LEXICAL,
+)
 from qa_service.answering.question import QuestionAnalysis, holds_answer_type
 from qa_service.domain import Evidence
 from qa_service.text import STOPWORDS, mentions, normalize, numbers, stem, stem_terms, words
 
-MIN_SEMANTIC = 0.25  # below this the best sentence is about something else
-NAME_POOL = 5  # names the question mentions must occur in one of this many best sentences ...
-TOPIC_SHARE = 0.2  # ... unless a fifth of the collection's chunks mention them (the corpus's own topic)
-MIN_COUNTED_SIMILARITY = 0.35  # "how many X": the noun after a number must be about X
 # Only types the detector recognises reliably decide a refusal; person/place are soft (score) signals.
 ENFORCED_TYPES = frozenset({"number", "year", "date"})
 
@@ -174,31 +179,45 @@ def only_repeats_question(ctx: Context) -> str | None:
     return None
 
 
-CHECKS: tuple[Check, ...] = (
-    unmentioned_names,
-    off_topic,
-    conflicting_names,
-    missing_numbers,
-    missing_answer_type,
-    opposite_premise,
-    unnamed_answer,
-    only_repeats_question,
-)
+_NEGATION = re.compile(r"\b(?:not|no|never|cannot|neither|nor|without|none)\b|n['’]t\b", re.I)
+_PRESUPPOSING = re.compile(r"^\s*(?:why|since|given\s+that|as|because|how\s+come)\b", re.I)
 
 
-def refusal_reason(
-    question: QuestionAnalysis,
-    evidence: list[Evidence],
-    checks: tuple[Check, ...] = CHECKS,
-    *,
-    topic_names: frozenset[str] = frozenset(),
-) -> str | None:
-    """Why the evidence does not answer the question, or None when it does."""
-    if not evidence:
-        return "no indexed text matches the question"
-    ctx = Context(question, evidence, select_extractive_evidence(question, evidence), topic_names)
-    for check in checks:
-        reason = check(ctx)
-        if reason is not None:
-            return reason
+def negated_premise(ctx: Context) -> str | None:
+    """ "Why does X do Y?" where the passage that holds X and Y says X does not (or the reverse)."""
+    focus = ctx.question.focus
+    if not _PRESUPPOSING.search(focus):
+        return None
+    close = [e for e in ctx.chosen if e.features.get("lexical", 0.0) >= NEGATION_MIN_LEXICAL]
+    if not close:
+        return None
+    question_negated = bool(_NEGATION.search(focus))
+    if any(bool(_NEGATION.search(e.text)) != question_negated for e in close):
+        return "the passage states the question's premise with the opposite polarity"
     return None
+
+
+SIGNALS: dict[str, Check] = {
+    check.__name__: check
+    for check in (
+        unmentioned_names,
+        off_topic,
+        conflicting_names,
+        missing_numbers,
+        missing_answer_type,
+        opposite_premise,
+        negated_premise,
+        unnamed_answer,
+        only_repeats_question,
+    )
+}
+# The evidence holds the question's subject but says otherwise: a false premise, corrected when the model
+# finds the evidence otherwise on the question.
+PREMISE_SIGNALS = frozenset({"opposite_premise", "negated_premise", "missing_numbers", "conflicting_names"})
+
+
+def context(
+    question: QuestionAnalysis, evidence: list[Evidence], *, topic_names: frozenset[str] = frozenset()
+) -> Context:
+    """The evidence as the signals and the model see it; ``evidence`` is ranked and non-empty."""
+    return Context(question, evidence, select_extractive_evidence(question, evidence), topic_names)

@@ -1,0 +1,184 @@
+"""``make train``: fit the answerability model on the dev splits only, and choose its operating point.
+
+Two steps, both deterministic:
+1. **features** — every case of every dev suite (evals/thresholds.toml, ``split = "dev"``) except
+   instructions (refused before retrieval) is put through retrieval and evidence ranking, and the model's
+   features are written with the case's label (answerable or not) to ``evals/training/answerability.jsonl``;
+2. **fit** — a standardised L2 logistic regression (scikit-learn), its strength chosen by 5-fold
+   cross-validated log loss; the refusal threshold is chosen on the out-of-fold probabilities as the one
+   that refuses most unanswerable questions while keeping refusal precision at least ``TARGET_PRECISION``.
+   The parameters go to ``qa_service/answering/data/answerability.json`` as plain JSON, rounded so that
+   refitting the committed features reproduces the file byte for byte (a test checks it).
+
+Test splits are never read here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa_service.answering.answerability import MODEL_FILE, AnswerabilityFeatures, extract_features
+
+FEATURES_FILE = Path(__file__).parent / "training" / "answerability.jsonl"
+TARGET_PRECISION = 0.80  # of the questions refused, at least this share truly unanswerable (out of fold, dev)
+STRENGTHS = (0.03, 0.1, 0.3, 1.0, 3.0)  # inverse L2 strengths tried (C of scikit-learn)
+FOLDS = 5
+DIGITS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    suite: str
+    case_id: str
+    label: int  # 1: the documents answer the question
+    features: tuple[float, ...]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"suite": self.suite, "id": self.case_id, "label": self.label, "features": list(self.features)}
+        )
+
+
+def dev_suites() -> dict[str, str]:
+    """Dev suite name -> dataset file, from thresholds.toml."""
+    from evals.gate import load_suites
+
+    return {name: str(cfg["dataset"]) for name, cfg in load_suites().items() if cfg.get("split") == "dev"}
+
+
+def featurize(on_case: Callable[[str], None] | None = None) -> list[Row]:
+    """Features of every dev case, through the real pipeline (corpora indexed once, as by `make eval`)."""
+    from evals.dataset import DATASETS_DIR, collection_of, load_dataset
+    from evals.harness import ensure_corpus
+    from qa_service.services import build_services
+    from qa_service.settings import load_settings
+
+    settings = load_settings()
+    services = build_services(settings)
+    rows: list[Row] = []
+    indexed: set[str] = set()
+    for suite, dataset in dev_suites().items():
+        cases = load_dataset(DATASETS_DIR / dataset)
+        collection, corpus = collection_of(cases)
+        if corpus is not None and corpus not in indexed:
+            indexed.add(corpus)
+            ensure_corpus(services, corpus)
+        for case in cases:
+            if case.category == "instruction":
+                continue
+            assessment = services.answerer.assess(case.question, collection=collection, top_k=settings.retrieval.top_k)
+            if assessment.context is not None:  # nothing retrieved: refused whatever the model says
+                vector = extract_features(assessment.context).vector()
+                rows.append(Row(suite, case.id, int(case.answerable), tuple(round(x, DIGITS) for x in vector)))
+            if on_case:
+                on_case(case.id)
+    return sorted(rows, key=lambda r: (r.suite, r.case_id))
+
+
+def write_features(rows: list[Row], path: Path = FEATURES_FILE) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = "# " + json.dumps({"features": list(AnswerabilityFeatures.names())}) + "\n"
+    path.write_text(header + "".join(r.to_json() + "\n" for r in rows), encoding="utf-8")
+
+
+def read_features(path: Path = FEATURES_FILE) -> list[Row]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            names = json.loads(line[1:])["features"]
+            if tuple(names) != AnswerabilityFeatures.names():
+                raise ValueError(f"{path} holds other features than the model's; run `make train`")
+            continue
+        data = json.loads(line)
+        rows.append(Row(data["suite"], data["id"], int(data["label"]), tuple(data["features"])))
+    return rows
+
+
+def fit(rows: list[Row]) -> dict[str, object]:
+    """The model file's content: standardisation, coefficients, operating point and dev figures."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import brier_score_loss, log_loss
+    from sklearn.model_selection import StratifiedKFold
+
+    x = np.array([r.features for r in rows], dtype=float)
+    y = np.array([r.label for r in rows], dtype=int)
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    z = (x - mean) / scale
+    folds = list(StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=0).split(z, y))
+
+    def out_of_fold(c: float) -> np.ndarray:
+        p = np.zeros(len(y))
+        for train, held in folds:
+            model = LogisticRegression(C=c, max_iter=10_000).fit(z[train], y[train])
+            p[held] = model.predict_proba(z[held])[:, 1]
+        return p
+
+    losses = {c: float(log_loss(y, out_of_fold(c))) for c in STRENGTHS}
+    strength = min(STRENGTHS, key=lambda c: (round(losses[c], 6), c))
+    oof = out_of_fold(strength)
+    threshold, point = _operating_point(oof, y)
+    model = LogisticRegression(C=strength, max_iter=10_000).fit(z, y)
+    r = lambda v: round(float(v), DIGITS)  # noqa: E731
+    return {
+        "about": "P(answerable) = sigmoid(coef . (x - mean) / scale + intercept); written by `make train` "
+        "(evals/train.py) from the dev splits only",
+        "features": list(AnswerabilityFeatures.names()),
+        "mean": [r(v) for v in mean],
+        "scale": [r(v) for v in scale],
+        "coef": [r(v) for v in model.coef_[0]],
+        "intercept": r(model.intercept_[0]),
+        "strength_C": strength,
+        "operating_point": {
+            "threshold": r(threshold),
+            "rule": f"refuse below threshold; the threshold refusing most unanswerable dev questions (out of fold) "
+            f"with refusal precision >= {TARGET_PRECISION}",
+            **{k: r(v) for k, v in point.items()},
+        },
+        "dev": {
+            "cases": len(rows),
+            "answerable": int(y.sum()),
+            "unanswerable": int(len(y) - y.sum()),
+            "suites": sorted({row.suite for row in rows}),
+            "out_of_fold_log_loss": r(losses[strength]),
+            "out_of_fold_brier": r(brier_score_loss(y, oof)),
+        },
+    }
+
+
+def _operating_point(p: np.ndarray, y: np.ndarray) -> tuple[float, dict[str, float]]:
+    """Refusal = p < t. Among thresholds with refusal precision >= target, the one with the most refusal
+    recall (then the fewest false refusals); the midpoint between neighbouring scores, so it is stable."""
+    scores = np.unique(p)
+    cuts = [0.0, *((scores[:-1] + scores[1:]) / 2).tolist(), 1.0]
+    unanswerable = int((y == 0).sum())
+    answerable = int((y == 1).sum())
+    best: tuple[float, dict[str, float]] | None = None
+    for t in cuts:
+        refused = p < t
+        n = int(refused.sum())
+        true_refusals = int((refused & (y == 0)).sum())
+        precision = true_refusals / n if n else 1.0
+        stats = {
+            "refusal_precision": precision,
+            "refusal_recall": true_refusals / unanswerable if unanswerable else 1.0,
+            "false_refusal_rate": int((refused & (y == 1)).sum()) / answerable if answerable else 0.0,
+        }
+        if precision >= TARGET_PRECISION and (
+            best is None
+            or (stats["refusal_recall"], -stats["false_refusal_rate"])
+            > (best[1]["refusal_recall"], -best[1]["false_refusal_rate"])
+        ):
+            best = (t, stats)
+    assert best is not None  # t = 0 refuses nothing: precision 1.0 by convention
+    return best
+
+
+def write_model(content: dict[str, object], path: Path = MODEL_FILE) -> None:
+    path.write_text(json.dumps(content, indent=1) + "\n", encoding="utf-8")

@@ -1,0 +1,148 @@
+"""Does the evidence answer the question? A trained, calibrated model decides, not a chain of vetoes.
+
+The features describe the question and its ranked evidence: how close the best sentences are in meaning,
+how much of the question's key terms (IDF-weighted) and names they hold, whether they hold the asked-for
+type of answer, the heading path, the margin to the runners-up, and the signals of ``signals.py`` (a name
+no passage mentions, a number the passage lacks, an opposite premise, ...) as inputs rather than as
+vetoes. A logistic regression over them, fitted by ``make train`` on the dev splits only
+(``evals/train.py``), gives the probability that the documents answer the question; its parameters are
+JSON data (``data/answerability.json``, never a pickle) and the refusal threshold is the operating point
+chosen on dev for a stated refusal precision, overridable in settings (``QA_ANSWERING__REFUSAL_THRESHOLD``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Protocol
+
+from qa_service.answering.policy import TOP
+from qa_service.answering.signals import PREMISE_SIGNALS, SIGNALS, Context
+from qa_service.text import stem_terms
+
+MODEL_FILE = Path(__file__).with_name("data") / "answerability.json"
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerabilityFeatures:
+    """The model's inputs, in the order of its coefficients."""
+
+    best_score: float
+    chosen_semantic: float
+    top_semantic: float
+    chosen_lexical: float
+    top_lexical: float
+    chosen_type: float
+    chosen_names: float
+    margin: float
+    spread: float
+    coverage: float
+    heading_coverage: float
+    asks_type: float
+    asks_names: float
+    key_terms: float
+    unmentioned_names: float
+    off_topic: float
+    conflicting_names: float
+    missing_numbers: float
+    missing_answer_type: float
+    opposite_premise: float
+    negated_premise: float
+    unnamed_answer: float
+    only_repeats_question: float
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    def vector(self) -> list[float]:
+        return [float(getattr(self, name)) for name in self.names()]
+
+
+def extract_features(ctx: Context) -> AnswerabilityFeatures:
+    evidence, chosen, question = ctx.evidence, ctx.chosen, ctx.question
+    top = evidence[:TOP]
+    key_terms = set(question.key_terms)
+    window = set(stem_terms(ctx.window))
+    heading = set(stem_terms(chosen[0].heading_path))
+    signals = {name: float(check(ctx) is not None) for name, check in SIGNALS.items()}
+    return AnswerabilityFeatures(
+        best_score=evidence[0].score,
+        chosen_semantic=max(e.features.get("semantic", 0.0) for e in chosen),
+        top_semantic=max(e.features.get("semantic", 0.0) for e in top),
+        chosen_lexical=max(e.features.get("lexical", 0.0) for e in chosen),
+        top_lexical=max(e.features.get("lexical", 0.0) for e in top),
+        chosen_type=max(e.features.get("type", 0.0) for e in chosen),
+        chosen_names=max(e.features.get("names", 0.0) for e in chosen),
+        margin=evidence[0].score - evidence[1].score if len(evidence) > 1 else evidence[0].score,
+        spread=evidence[0].score - top[-1].score,
+        coverage=len(key_terms & (window | heading)) / len(key_terms) if key_terms else 0.0,
+        heading_coverage=len(key_terms & heading) / len(key_terms) if key_terms else 0.0,
+        asks_type=float(question.answer_type != "other" or question.counted is not None),
+        asks_names=min(len(question.names - ctx.topic_names), 3) / 3.0,
+        key_terms=math.log1p(len(key_terms)),
+        **signals,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerabilityModel:
+    """Standardised logistic regression: P(answerable) = sigmoid(w · (x - mean) / scale + b)."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float  # the operating point chosen on dev (see the file's "operating_point")
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> AnswerabilityModel:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        model = cls(
+            features=tuple(data["features"]),
+            mean=tuple(data["mean"]),
+            scale=tuple(data["scale"]),
+            coef=tuple(data["coef"]),
+            intercept=float(data["intercept"]),
+            threshold=float(data["operating_point"]["threshold"]),
+        )
+        if model.features != AnswerabilityFeatures.names():
+            raise ValueError(f"{path} was trained on other features; run `make train`")
+        return model
+
+    def probability(self, features: AnswerabilityFeatures) -> float:
+        z = self.intercept + sum(
+            w * (x - m) / s for w, x, m, s in zip(self.coef, features.vector(), self.mean, self.scale, strict=True)
+        )
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    answerable: bool
+    probability: float
+    signals: tuple[str, ...]  # the signals that fired (for the log; never shown to users)
+    premise_contradicted: bool  # the evidence says otherwise than the question presupposes
+
+
+class Refuser(Protocol):
+    def decide(self, ctx: Context) -> Decision: ...
+
+
+class ModelRefuser:
+    """Refuse below the calibrated threshold; flag a contradicted premise for correction."""
+
+    def __init__(self, model: AnswerabilityModel, *, threshold: float | None = None, premise_floor: float) -> None:
+        self._model = model
+        self.threshold = model.threshold if threshold is None else threshold
+        self._premise_floor = premise_floor
+
+    def decide(self, ctx: Context) -> Decision:
+        features = extract_features(ctx)
+        probability = self._model.probability(features)
+        fired = tuple(name for name in SIGNALS if getattr(features, name))
+        premise = any(name in PREMISE_SIGNALS for name in fired) and probability >= self._premise_floor
+        return Decision(probability >= self.threshold, round(probability, 4), fired, premise)
