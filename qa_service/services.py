@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from prometheus_client.core import GaugeMetricFamily
 
 from qa_service.admission import GenerationGate, RateLimiter
-from qa_service.answering.answerability import AnswerabilityModel, ModelRefuser
+from qa_service.answering.answerability import AnswerabilityModel, ModelRefuser, Refuser, RuleRefuser
 from qa_service.answering.answerer import Answerer
 from qa_service.answering.claims import ClaimLookup
 from qa_service.answering.evidence import DocumentCache, EvidenceRanker
@@ -42,7 +42,16 @@ class Services:
     metrics: Metrics
 
 
-def build_services(settings: Settings, *, embedder: Embedder | None = None) -> Services:
+def build_refuser(settings: Settings) -> Refuser:
+    model = AnswerabilityModel.load()
+    if settings.answering.refuser == "rules":
+        return RuleRefuser(model, premise_floor=settings.answering.premise_floor)
+    return ModelRefuser(
+        model, threshold=settings.answering.refusal_threshold, premise_floor=settings.answering.premise_floor
+    )
+
+
+def build_services(settings: Settings, *, embedder: Embedder | None = None, refuser: Refuser | None = None) -> Services:
     """Open the store, load the embedding model and wire the pipeline. ``embedder`` lets tests share one."""
     keys = KeyRing.from_settings(settings.auth)  # a bad key entry fails before anything heavy is loaded
     store = ChromaStore(open_chroma_client(settings))
@@ -62,16 +71,14 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
     answerer = Answerer(
         retriever=retriever,
         ranker=ranker,
-        refuser=ModelRefuser(
-            AnswerabilityModel.load(),
-            threshold=settings.answering.refusal_threshold,
-            premise_floor=settings.answering.premise_floor,
-        ),
+        refuser=refuser or build_refuser(settings),
         llm=build_llm(settings.llm),
         system_prompt=PromptTemplate(settings.prompts_dir / "answer_system.txt"),
         user_prompt=PromptTemplate(settings.prompts_dir / "answer_user.txt"),
         max_tokens=settings.llm.max_tokens,
         claims=ClaimLookup(documents=documents, chunk_at=store.chunk_at),
+        refuse_requests=settings.answering.refuse_requests,
+        correct_premises=settings.answering.correct_premises,
     )
     ingestor = Ingestor(
         store=store,

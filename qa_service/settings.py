@@ -74,11 +74,25 @@ class AnsweringSettings(BaseModel):
     """The answering policy's knobs that a deployment may turn; the model's own parameters are data
     (qa_service/answering/data/answerability.json, written by `make train`)."""
 
+    refuse_requests: bool = Field(
+        default=False,
+        description="refuse text that is a request to the assistant, not a question (not_a_question), before "
+        "retrieval; off by default until it holds on every test split (docs/answers.md)",
+    )
+    refuser: Literal["rules", "model"] = Field(
+        default="rules",
+        description="rules: the first veto signal refuses; model: the trained answerability model below its threshold",
+    )
     refusal_threshold: float | None = Field(
         default=None,
         ge=0.0,
         le=1.0,
         description="refuse when P(answerable) is below this; unset: the operating point chosen on dev by `make train`",
+    )
+    correct_premises: bool = Field(
+        default=False,
+        description="answer 'The documents say otherwise: …' instead of refusing when the evidence contradicts the "
+        "question's premise; off by default until it holds on every test split (docs/answers.md)",
     )
     premise_floor: float = Field(
         default=0.2,

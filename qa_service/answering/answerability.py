@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from qa_service.answering.policy import TOP
-from qa_service.answering.signals import PREMISE_SIGNALS, SIGNALS, Context
+from qa_service.answering.signals import PREMISE_SIGNALS, SIGNALS, VETOES, Context
 from qa_service.text import stem_terms
 
 MODEL_FILE = Path(__file__).with_name("data") / "answerability.json"
@@ -52,6 +52,7 @@ class AnswerabilityFeatures:
     negated_premise: float
     unnamed_answer: float
     only_repeats_question: float
+    any_veto: float  # one of the signals that used to veto an answer alone fired (lets the model weigh the "or")
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -84,6 +85,7 @@ def extract_features(ctx: Context) -> AnswerabilityFeatures:
         asks_names=min(len(question.names - ctx.topic_names), 3) / 3.0,
         key_terms=math.log1p(len(key_terms)),
         **signals,
+        any_veto=float(any(signals[name] for name in VETOES)),
     )
 
 
@@ -146,3 +148,31 @@ class ModelRefuser:
         fired = tuple(name for name in SIGNALS if getattr(features, name))
         premise = any(name in PREMISE_SIGNALS for name in fired) and probability >= self._premise_floor
         return Decision(probability >= self.threshold, round(probability, 4), fired, premise)
+
+
+class RuleRefuser:
+    """The signals as vetoes: the first veto that fires refuses (the policy before the model); when it is a
+    premise signal and the model finds the evidence on the question (P >= the premise floor), the refusal
+    becomes a correction. The model's probability is reported as ``answerability``.
+
+    This is the default while the model does not hold on every test split (docs/answers.md has the figures).
+    """
+
+    def __init__(self, model: AnswerabilityModel, *, premise_floor: float) -> None:
+        self._model = model
+        self._premise_floor = premise_floor
+
+    def decide(self, ctx: Context) -> Decision:
+        features = extract_features(ctx)
+        probability = self._model.probability(features)
+        fired = tuple(name for name in SIGNALS if getattr(features, name))
+        veto = next((name for name in fired if name in VETOES), None)
+        premise = veto in PREMISE_SIGNALS and probability >= self._premise_floor
+        return Decision(veto is None, round(probability, 4), fired, premise)
+
+
+class AnswerAll:
+    """A refuser that never refuses: for computing features before any model exists (``make train``)."""
+
+    def decide(self, ctx: Context) -> Decision:
+        return Decision(True, 1.0, (), False)

@@ -103,8 +103,12 @@ class Answerer:
         user_prompt: PromptTemplate,
         max_tokens: int = 96,
         claims: ClaimLookup | None = None,
+        refuse_requests: bool = False,
+        correct_premises: bool = False,
     ) -> None:
+        self._correct_premises = correct_premises
         self._claims = claims
+        self._refuse_requests = refuse_requests
         self._retriever = retriever
         self._ranker = ranker
         self._refuser = refuser
@@ -124,6 +128,8 @@ class Answerer:
             user_prompt=self._user_prompt,
             max_tokens=self._max_tokens,
             claims=self._claims,
+            refuse_requests=self._refuse_requests,
+            correct_premises=self._correct_premises,
         )
 
     @property
@@ -145,7 +151,9 @@ class Answerer:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         rewritten = rewrite_followup(question, history)
-        if not_a_question(rewritten or question):  # before retrieval: no passage is shown as its answer
+        if self._refuse_requests and not_a_question(
+            rewritten or question
+        ):  # before retrieval: no passage is shown as its answer
             result = Answer(question, NOT_A_QUESTION_TEXT, True, "extractive", [], refusal_reason=NOT_A_QUESTION)
             result.timings_ms = {"total": _ms(started)}
             result.rewritten_question = rewritten
@@ -159,10 +167,16 @@ class Answerer:
         t = time.perf_counter()
         assessment = self._decide(analysis, evidence, collection)
         decision = assessment.decision
-        correct = decision is not None and decision.premise_contradicted
+        # A refusal whose reason is that the evidence contradicts the question's premise becomes a correction.
+        correct = (
+            self._correct_premises
+            and decision is not None
+            and not decision.answerable
+            and decision.premise_contradicted
+        )
         lead: list[Evidence] = []
         conflicts: list[Conflict] = []
-        if decision is not None and decision.answerable and not correct:
+        if decision is not None and decision.answerable:
             lead = self._lead(analysis, evidence, collection, top_k)
             conflicts = find_conflicts(analysis, lead, self._claim_pool(analysis, evidence, collection))
         if decision is None or not (decision.answerable or correct):

@@ -211,6 +211,8 @@ SIGNALS: dict[str, Check] = {
         only_repeats_question,
     )
 }
+# The signals that refused an answer on their own before the model (issue 12); their "or" is a feature too.
+VETOES = frozenset(SIGNALS) - {"negated_premise"}
 # The evidence holds the question's subject but says otherwise: a false premise, corrected when the model
 # finds the evidence otherwise on the question.
 PREMISE_SIGNALS = frozenset({"opposite_premise", "negated_premise", "missing_numbers", "conflicting_names"})
