@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
-from qa_service.answering.question import PLACE_WORDS
+from qa_service.answering.lexicon import PLACE_WORDS
 from qa_service.domain import CITATION_MARKER
 
 _PRONOUN = re.compile(r"\b(he|him|his|she|her|hers|they|them|their|it|its)\b", re.I)

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from qa_service.answering.lexicon import PLACE_WORDS
 from qa_service.ingest.sentences import split_sentences
 from qa_service.text import STOPWORDS, mentions, normalize, numbers, proper_names, stem_terms
 
@@ -153,40 +154,6 @@ def holds_answer_type(question: QuestionAnalysis, sentence: str) -> bool:
     if answer_type == "date":
         return bool(_DATE.search(sentence))
     return True
-
-
-PLACE_WORDS = frozenset(
-    [
-        "heights",
-        "sea",
-        "river",
-        "lake",
-        "mountains",
-        "mountain",
-        "valley",
-        "basin",
-        "province",
-        "region",
-        "city",
-        "state",
-        "republic",
-        "kingdom",
-        "gulf",
-        "bay",
-        "island",
-        "islands",
-        "coast",
-        "desert",
-        "strait",
-        "plain",
-        "plains",
-        "county",
-        "district",
-        "street",
-        "square",
-        "airport",
-    ]
-)
 
 
 def _has_multiword_name(sentence: str, new_names: set[str]) -> bool:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from qa_service.answering.extractive import select_extractive_evidence
+from qa_service.answering.lexicon import NAMED_KINDS, OPPOSITES
 from qa_service.answering.policy import (
     MIN_COUNTED_SIMILARITY,
     MIN_SEMANTIC,
@@ -87,37 +88,6 @@ def missing_answer_type(ctx: Context) -> str | None:
     return None
 
 
-# Pairs of opposites (stems). A question built on one while the quoted passage says the other rests on a
-# false premise ("Why did Israel reopen its border?" / "Israel has now closed its border").
-_OPPOSITES = {
-    "open": {"close", "shut"},
-    "reopen": {"close", "shut"},
-    "close": {"open", "reopen"},
-    "start": {"end", "stop", "finish"},
-    "begin": {"end", "stop", "finish"},
-    "end": {"start", "began", "begin"},
-    "stop": {"start", "began", "begin", "continu"},
-    "win": {"lost", "lose", "defeat"},
-    "lose": {"won", "win"},
-    "increas": {"decreas", "fell", "drop"},
-    "decreas": {"increas", "rose", "grew"},
-    "accept": {"reject", "refus"},
-    "reject": {"accept", "agre"},
-    "confirm": {"deni"},
-    "deni": {"confirm"},
-    "allow": {"forbid", "ban", "prohibit"},
-    "ban": {"allow", "permit"},
-    "enter": {"left", "leav", "exit"},
-    "arriv": {"left", "leav", "depart"},
-    "rais": {"lower", "cut"},
-    "cut": {"rais", "increas"},
-    "succeed": {"fail"},
-    "success": {"fail"},
-    "fail": {"succeed", "success"},
-    "alli": {"enemi", "oppon"},
-}
-
-
 _CLAUSE_END = re.compile(r",|\b(?:that|which|who|whom|it|when|after|before|because|while)\b", re.I)
 
 
@@ -130,27 +100,20 @@ def opposite_premise(ctx: Context) -> str | None:
     for term in stem_terms(focus[: cut.start()] if cut else focus):
         if term in window:
             continue
-        opposite = _OPPOSITES.get(term, set()) & window
+        opposite = OPPOSITES.get(term, frozenset()) & window
         if opposite:
             return f"the documents say the opposite of the question's premise ({term} vs {sorted(opposite)[0]})"
     return None
 
 
 _WHICH_NOUN = re.compile(r"\b(?i:which|what)\s+(?:[A-Z][\w-]*\s+)*([a-z]{3,})\b")
-# Things that have proper names. "Which hospital ...?" wants one; "which entry ...?" may want a description.
-_NAMED_KINDS = frozenset(
-    "hospital city town village country province region state company firm organisation organization "
-    "newspaper channel broadcaster network agency group party school university airport river street ship "
-    "operation programme program team ministry army unit brigade militia person official minister "
-    "ambassador envoy diplomat leader commander president king queen author".split()
-)
 _CODE_LIKE = re.compile(r"[_./()'\"`<>=]")
 
 
 def unnamed_answer(ctx: Context) -> str | None:
     """ "Which hospital ...?" when the passage mentions a hospital but never names it."""
     match = _WHICH_NOUN.search(ctx.question.focus)
-    if match is None or match.group(1) not in _NAMED_KINDS:
+    if match is None or match.group(1) not in NAMED_KINDS:
         return None
     noun = stem(match.group(1))
     raw = ctx.window.split()
