@@ -66,7 +66,7 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None, refu
         alpha=settings.retrieval.alpha,
         rrf_k=settings.retrieval.rrf_k,
     )
-    documents = DocumentCache(store.get_document)
+    documents = DocumentCache(store.get_document, load_vectors=store.sentence_vectors)
     ranker = EvidenceRanker(embedder=embedder, documents=documents)
     answerer = Answerer(
         retriever=retriever,
@@ -87,6 +87,7 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None, refu
         chunk_overlap=settings.chunking.chunk_overlap,
         max_pages=settings.limits.max_pdf_pages,
         max_chars=settings.limits.max_document_chars,
+        sentence_vectors=settings.ingest.sentence_vectors,
     )
     jobs = IngestionQueue(
         store=store,

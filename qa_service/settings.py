@@ -173,6 +173,11 @@ class IngestSettings(BaseModel):
         default=3600.0, gt=0, description="a document whose ingestion meets a store outage is retried for this long"
     )
     store_backoff_max_s: float = Field(default=30.0, gt=0, description="longest wait between two such retries")
+    sentence_vectors: bool = Field(
+        default=True,
+        description="embed every sentence at ingestion (a question then embeds only itself); off saves disk and"
+        " ingestion time and costs question time",
+    )
 
 
 class Settings(BaseSettings):

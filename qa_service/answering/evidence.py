@@ -7,6 +7,9 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
 
 from qa_service.answering.policy import (
     HEADING_TERM_WEIGHT,
@@ -20,10 +23,11 @@ from qa_service.answering.policy import (
 from qa_service.answering.question import QuestionAnalysis, holds_answer_type
 from qa_service.answering.untrusted import addresses_reader
 from qa_service.domain import Chunk, Document, Evidence, ScoredChunk
-from qa_service.embeddings import Embedder
+from qa_service.embeddings import Embedder, Vectors
 from qa_service.errors import NotFoundError
 from qa_service.ingest.blocks import PATH_SEPARATOR, BlockIndex
 from qa_service.ingest.sentences import document_sentences
+from qa_service.store import SentenceVectors
 from qa_service.text import mentions, stem, stem_terms, words
 
 # Weights of the evidence score; set on the seed eval suite (see README, "How answers are chosen").
@@ -35,37 +39,70 @@ _NUMBER_PHRASE = re.compile(
 )
 
 
-class DocumentCache:
-    """Documents and their sentence spans by id. Ids are content hashes, so entries never go stale."""
+@dataclass(frozen=True, slots=True)
+class CachedDocument:
+    """A document with what ranking reads of it: sentence spans, heading paths and, when they were stored at
+    ingestion for these very spans, the sentence vectors (row i for span i)."""
 
-    def __init__(self, load: Callable[[str, str], Document], size: int = 256) -> None:
+    document: Document
+    spans: list[tuple[int, int]]
+    blocks: BlockIndex
+    vectors: Vectors | None = None
+
+
+class DocumentCache:
+    """Documents and their sentence spans by id. Ids are content hashes, so entries never go stale (a
+    re-index with other settings keeps the id: ``forget`` drops it)."""
+
+    def __init__(
+        self,
+        load: Callable[[str, str], Document],
+        size: int = 256,
+        *,
+        load_vectors: Callable[[str, str], SentenceVectors | None] | None = None,
+    ) -> None:
         self._load = load
+        self._load_vectors = load_vectors
         self._size = size
-        self._items: OrderedDict[tuple[str, str], tuple[Document, list[tuple[int, int]], BlockIndex]] = OrderedDict()
+        self._items: OrderedDict[tuple[str, str], CachedDocument] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, collection: str, document_id: str) -> tuple[Document, list[tuple[int, int]]]:
-        document, spans, _index = self.entry(collection, document_id)
-        return document, spans
+        entry = self.entry(collection, document_id)
+        return entry.document, entry.spans
 
-    def entry(self, collection: str, document_id: str) -> tuple[Document, list[tuple[int, int]], BlockIndex]:
-        """The document, its sentence spans and its block index (heading paths)."""
+    def entry(self, collection: str, document_id: str) -> CachedDocument:
         key = (collection, document_id)
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
         document = self._load(collection, document_id)
-        entry = (
-            document,
-            document_sentences(document.text, document.blocks),
-            BlockIndex(document.text, document.blocks),
+        spans = document_sentences(document.text, document.blocks)
+        stored = self._load_vectors(collection, document_id) if self._load_vectors is not None else None
+        usable = (
+            stored is not None and stored.spans_key == SentenceVectors.key(spans) and len(stored.vectors) == len(spans)
+        )
+        entry = CachedDocument(
+            document, spans, BlockIndex(document.text, document.blocks), stored.vectors if usable and stored else None
         )
         with self._lock:
             self._items[key] = entry
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
         return entry
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A sentence inside a retrieved chunk."""
+
+    document: Document
+    chunk_id: str
+    start: int
+    end: int
+    text: str
+    vector: Vectors | None  # stored at ingestion, or None (embedded now)
 
 
 class EvidenceRanker:
@@ -79,8 +116,8 @@ class EvidenceRanker:
         candidates = self._candidate_sentences(chunks, collection)
         if not candidates:
             return []
-        stems = [set(stem_terms(c[4])) for c in candidates]
-        paths = [self._documents.entry(collection, c[0].id)[2].path_at(c[2]) for c in candidates]
+        stems = [set(stem_terms(c.text)) for c in candidates]
+        paths = [self._documents.entry(collection, c.document.id).blocks.path_at(c.start) for c in candidates]
         heading_stems = [set(stem_terms(path[-1])) if path else set() for path in paths]
         idf = _idf(question.key_terms, stems)
         # Names already score in the names feature; in term overlap they count half, so what the question
@@ -96,13 +133,13 @@ class EvidenceRanker:
         candidates = [candidates[i] for i in keep]
         paths = [paths[i] for i in keep]
         overlap = [overlap[i] for i in keep]
-        texts = [c[4] for c in candidates]
-        vectors = self._embedder.embed_cached([question.focus, *texts])
-        semantic = vectors[1:] @ vectors[0]
+        texts = [c.text for c in candidates]
+        semantic = self._vectors(candidates) @ self._embedder.embed_cached([question.focus])[0]
         counted = self._counted_similarity(question.counted, texts)
         ranked: list[Evidence] = []
         rows = zip(candidates, semantic, counted, overlap, paths, strict=True)
-        for (doc, chunk_id, start, end, text), sim, counted_sim, lexical, path in rows:
+        for candidate, sim, counted_sim, lexical, path in rows:
+            doc, start, text = candidate.document, candidate.start, candidate.text
             type_match = 1.0 if holds_answer_type(question, text) else 0.0
             if question.counted is not None:
                 type_match = counted_sim
@@ -117,9 +154,9 @@ class EvidenceRanker:
                 Evidence(
                     document_id=doc.id,
                     source=doc.source,
-                    chunk_id=chunk_id,
+                    chunk_id=candidate.chunk_id,
                     start=start,
-                    end=end,
+                    end=candidate.end,
                     text=text,
                     score=round(score, 4),
                     page=doc.page_at(start),
@@ -136,12 +173,19 @@ class EvidenceRanker:
         ranked.sort(key=lambda e: e.score, reverse=True)
         return [e for e in ranked if not addresses_reader(e.text)]  # a document's instruction is not evidence
 
+    def _vectors(self, candidates: list[_Candidate]) -> Vectors:
+        """The candidates' vectors: stored at ingestion where there are, embedded (and cached) otherwise."""
+        missing = [c.text for c in candidates if c.vector is None]
+        embedded = iter(self._embedder.embed_cached(missing)) if missing else iter(())
+        rows = [c.vector if c.vector is not None else next(embedded) for c in candidates]
+        return np.vstack(rows) if rows else np.zeros((0, self._embedder.dimension), dtype=np.float32)
+
     def prime(self, chunks: list[Chunk], *, collection: str, max_sentences: int = 1000) -> int:
-        """Embed the sentences of these chunks into the cache ahead of questions; returns how many."""
-        candidates = self._candidate_sentences([ScoredChunk(c, 0.0) for c in chunks], collection)
-        texts = [c[4] for c in candidates[:max_sentences]]
-        self._embedder.embed_cached(texts)
-        return len(texts)
+        """Load these chunks' documents and embed their sentences that have no stored vectors into the cache
+        ahead of questions; returns how many sentences are ready."""
+        candidates = self._candidate_sentences([ScoredChunk(c, 0.0) for c in chunks], collection)[:max_sentences]
+        self._embedder.embed_cached([c.text for c in candidates if c.vector is None])
+        return len(candidates)
 
     def _counted_similarity(self, counted: str | None, texts: list[str]) -> list[float]:
         """For "how many X" questions: how close the noun after each number in a sentence is to X."""
@@ -155,25 +199,25 @@ class EvidenceRanker:
         sims = dict(zip(flat, (vectors[1:] @ vectors[0]).tolist(), strict=True))
         return [max((sims[p] for p in ps), default=0.0) for ps in phrases]
 
-    def _candidate_sentences(
-        self, chunks: list[ScoredChunk], collection: str
-    ) -> list[tuple[Document, str, int, int, str]]:
+    def _candidate_sentences(self, chunks: list[ScoredChunk], collection: str) -> list[_Candidate]:
         seen: set[tuple[str, int]] = set()
-        out: list[tuple[Document, str, int, int, str]] = []
+        out: list[_Candidate] = []
         for scored in chunks:
             chunk = scored.chunk
             try:
-                doc, spans = self._documents.get(collection, chunk.document_id)
+                entry = self._documents.entry(collection, chunk.document_id)
             except NotFoundError:  # deleted between retrieval and now: its chunks are no longer evidence
                 continue
-            for start, end in spans:
+            doc = entry.document
+            for row, (start, end) in enumerate(entry.spans):
                 if start < chunk.end and end > chunk.start and (doc.id, start) not in seen:
                     seen.add((doc.id, start))
-                    out.append((doc, chunk.id, start, end, doc.text[start:end]))
+                    vector = entry.vectors[row] if entry.vectors is not None else None
+                    out.append(_Candidate(doc, chunk.id, start, end, doc.text[start:end], vector))
         return out
 
 
-def _shortlist(candidates: list[tuple[Document, str, int, int, str]], overlap: list[float]) -> list[int]:
+def _shortlist(candidates: list[_Candidate], overlap: list[float]) -> list[int]:
     """Indexes of the sentences worth embedding: the best by term overlap (ties: retrieval order), each
     with the sentence after it (answers often follow their lead-in), capped so a query embeds at most
     about MAX_SENTENCES short texts however long the retrieved chunks are."""
@@ -182,7 +226,7 @@ def _shortlist(candidates: list[tuple[Document, str, int, int, str]], overlap: l
     order = sorted(range(len(candidates)), key=lambda i: (-overlap[i], i))[: MAX_SENTENCES // 2]
     keep = set(order)
     for i in order:
-        if i + 1 < len(candidates) and candidates[i + 1][0].id == candidates[i][0].id:
+        if i + 1 < len(candidates) and candidates[i + 1].document.id == candidates[i].document.id:
             keep.add(i + 1)
     for i in range(len(candidates)):  # fill with retrieval order (best chunks first)
         if len(keep) >= MAX_SENTENCES:

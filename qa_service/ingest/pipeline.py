@@ -11,17 +11,18 @@ from typing import Literal
 import numpy as np
 
 from qa_service.domain import Chunk, Document, MetadataValue
-from qa_service.embeddings import Embedder
+from qa_service.embeddings import Embedder, Vectors
 from qa_service.errors import QAError, UnsupportedDocumentError
 from qa_service.ingest.attribution import find_claims
 from qa_service.ingest.blocks import assemble
 from qa_service.ingest.chunking import chunk_document
 from qa_service.ingest.cleaning import clean_pages
 from qa_service.ingest.loaders import SUPPORTED_SUFFIXES, load_bytes, loader_for
-from qa_service.store import CHUNKED, PARSED, ChromaStore, DocumentState, StoredDocument
+from qa_service.ingest.sentences import document_sentences
+from qa_service.store import CHUNKED, PARSED, ChromaStore, DocumentState, SentenceVectors, StoredDocument
 
 Outcome = Literal["added", "unchanged", "reindexed", "replaced", "failed"]
-INDEX_VERSION = 4  # bump when loading, cleaning or chunking changes what gets indexed
+INDEX_VERSION = 5  # bump when loading, cleaning, chunking or what is embedded changes what gets indexed
 EMBED_GROUP = 256  # chunks of consecutive documents embedded together
 
 
@@ -120,15 +121,19 @@ class Ingestor:
         chunk_overlap: int,
         max_pages: int = 2000,
         max_chars: int = 5_000_000,
+        sentence_vectors: bool = True,
     ) -> None:
         self._store = store
+        self._sentence_vectors = sentence_vectors
         self._embedder = embedder
         self._chunk_size = chunk_size
         self._chunk_overlap = chunk_overlap
         self._max_pages = max_pages
         self._max_chars = max_chars
         # Same bytes indexed by another pipeline (other chunking, other model) are re-indexed, not skipped.
-        self.fingerprint = f"v{INDEX_VERSION}:{chunk_size}:{chunk_overlap}:{embedder.name}"
+        self.fingerprint = f"v{INDEX_VERSION}:{chunk_size}:{chunk_overlap}:{embedder.name}" + (
+            "" if sentence_vectors else ":nosv"
+        )
 
     def ingest_bytes(
         self,
@@ -221,25 +226,30 @@ class Ingestor:
     def _write(
         self, planned: list[_Planned], collection: str, on_embedded: Callable[[int, int], None] | None = None
     ) -> list[IngestResult]:
+        """Embed and store; the sentences of each document (the evidence a question ranks) are embedded in the
+        same calls as its chunks, so a question later embeds only itself."""
         texts = [c.search_text for p in planned for c in p.chunks]
-        if on_embedded is None:
-            vectors = self._embedder.embed_texts(texts)
-        else:  # a large document reports how far embedding got, a group at a time
-            parts = []
-            for i in range(0, len(texts), EMBED_GROUP):
-                parts.append(self._embedder.embed_texts(texts[i : i + EMBED_GROUP]))
-                on_embedded(min(i + EMBED_GROUP, len(texts)), len(texts))
-            vectors = np.vstack(parts) if parts else self._embedder.embed_texts([])
+        spans = [
+            document_sentences(p.document.text, p.document.blocks) if self._sentence_vectors else [] for p in planned
+        ]
+        sentences = [p.document.text[a:b] for p, ss in zip(planned, spans, strict=True) for a, b in ss]
+        vectors = self._embed([*texts, *sentences], len(texts), on_embedded)
         items = []
-        offset = 0
-        for item in planned:
+        offset, sentence_offset = 0, len(texts)
+        for item, item_spans in zip(planned, spans, strict=True):
             count = len(item.chunks)
+            sentence_vectors = None
+            if self._sentence_vectors:
+                rows = vectors[sentence_offset : sentence_offset + len(item_spans)]
+                sentence_vectors = SentenceVectors(SentenceVectors.key(item_spans), rows)
+                sentence_offset += len(item_spans)
             items.append(
                 StoredDocument(
                     item.document,
                     item.chunks,
                     vectors[offset : offset + count],
                     replaces_chunks=item.document.id in item.previous,
+                    sentence_vectors=sentence_vectors,
                 )
             )
             offset += count
@@ -253,6 +263,18 @@ class Ingestor:
             outcome: Outcome = "replaced" if replaced else "reindexed" if item.previous else "added"
             results.append(IngestResult(item.document.source, outcome, item.document.id, len(item.chunks)))
         return results
+
+    def _embed(self, texts: list[str], chunks: int, on_embedded: Callable[[int, int], None] | None) -> Vectors:
+        """Vectors of ``texts`` (the first ``chunks`` of them chunks); a large document reports how far
+        embedding got, a group at a time, in chunks."""
+        if on_embedded is None:
+            return self._embedder.embed_texts(texts)
+        parts = []
+        for i in range(0, len(texts), EMBED_GROUP):
+            parts.append(self._embedder.embed_texts(texts[i : i + EMBED_GROUP]))
+            done = min(i + EMBED_GROUP, len(texts))
+            on_embedded(chunks * done // max(1, len(texts)), chunks)
+        return np.vstack(parts) if parts else self._embedder.embed_texts([])
 
 
 @dataclass(frozen=True, slots=True)

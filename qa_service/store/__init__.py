@@ -1,4 +1,5 @@
-"""The vector store: Chroma collections of chunks and document records (see ``chroma`` and ``records``)."""
+"""The vector store: Chroma collections of chunks, document records and sentence vectors (see ``chroma``
+and ``records``)."""
 
 from qa_service.store.chroma import ChromaStore
 from qa_service.store.records import (
@@ -12,6 +13,7 @@ from qa_service.store.records import (
     RECEIVED,
     DocumentInfo,
     DocumentState,
+    SentenceVectors,
     StoredDocument,
     validate_collection_name,
 )
@@ -28,6 +30,7 @@ __all__ = [
     "ChromaStore",
     "DocumentInfo",
     "DocumentState",
+    "SentenceVectors",
     "StoredDocument",
     "validate_collection_name",
 ]

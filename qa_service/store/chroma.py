@@ -25,8 +25,10 @@ from qa_service.store.records import (
     IN_PROGRESS,
     READY,
     RECEIVED,
+    SENTENCES_SUFFIX,
     DocumentInfo,
     DocumentState,
+    SentenceVectors,
     StoredDocument,
     centroid,
     chunk_from,
@@ -35,6 +37,8 @@ from qa_service.store.records import (
     info_from,
     placeholder_vector,
     record_metadata,
+    sentence_records,
+    sentence_vectors_from,
     stamp,
     user_metadata,
     validate_collection_name,
@@ -79,6 +83,15 @@ class ChromaStore:
 
     def _docs(self, name: str, *, create: bool = False) -> Any:
         return self._ensure(name)[1] if create else self._open(name + DOCS_SUFFIX, create=False)
+
+    def _sentences(self, name: str, *, create: bool = False) -> Any | None:
+        """The sentence-vector half; None when it does not exist (collections written before it did)."""
+        if create:
+            return self._open(name + SENTENCES_SUFFIX, create=True)
+        try:
+            return self._open(name + SENTENCES_SUFFIX, create=False)
+        except NotFoundError:
+            return None
 
     def _open(self, name: str, *, create: bool) -> Any:
         if create:
@@ -158,6 +171,7 @@ class ChromaStore:
         """Move a document along its life; ``failed`` removes whatever chunks it had (nothing half-done)."""
         if state == FAILED:
             self._chunks(name, create=True).delete(where={"document_id": document_id})
+            self._delete_sentences(name, [document_id])
         meta: dict[str, str | float] = {**stamp(state), "error": error}
         if owner is not None:
             meta["owner"] = owner
@@ -221,9 +235,10 @@ class ChromaStore:
             rewritten = [item.document.id for item in items if item.replaces_chunks]
             if rewritten:
                 chunk_collection.delete(where={"document_id": {"$in": rewritten}})
+            batch = max(1, int(self._client.get_max_batch_size()))
+            self._put_sentences(name, items, batch)
             chunks = [c for item in items for c in item.chunks]
             vectors = [v for item in items for v in item.vectors.tolist()]
-            batch = max(1, int(self._client.get_max_batch_size()))
             for i in range(0, len(chunks), batch):
                 part = chunks[i : i + batch]
                 chunk_collection.add(
@@ -246,7 +261,45 @@ class ChromaStore:
         chunks, docs = self._ensure(name)
         docs.delete(ids=[document_id])
         chunks.delete(where={"document_id": document_id})
+        self._delete_sentences(name, [document_id])
         self._bump_version(name)
+
+    # -- sentence vectors ------------------------------------------------------------------------
+
+    def _put_sentences(self, name: str, items: Sequence[StoredDocument], batch: int) -> None:
+        """Replace the sentence vectors of these documents (written before a document turns ready)."""
+        self._delete_sentences(name, [item.document.id for item in items])
+        rows = [
+            row
+            for item in items
+            if item.sentence_vectors is not None
+            for row in sentence_records(item.document.id, item.sentence_vectors)
+        ]
+        if not rows:
+            return
+        collection = self._sentences(name, create=True)
+        assert collection is not None
+        for i in range(0, len(rows), batch):
+            part = rows[i : i + batch]
+            collection.add(
+                ids=[r[0] for r in part],
+                documents=[r[1] for r in part],
+                embeddings=[r[3] for r in part],
+                metadatas=[r[2] for r in part],
+            )
+
+    def _delete_sentences(self, name: str, document_ids: Sequence[str]) -> None:
+        collection = self._sentences(name)
+        if collection is not None and document_ids:
+            collection.delete(where={"document_id": {"$in": list(document_ids)}})
+
+    def sentence_vectors(self, name: str, document_id: str) -> SentenceVectors | None:
+        """The vectors stored for a document's sentences, or None (none stored, or not all of them)."""
+        collection = self._sentences(name)
+        if collection is None:
+            return None
+        found = collection.get(where={"document_id": document_id}, include=["documents", "metadatas"])
+        return sentence_vectors_from(found["documents"], found["metadatas"])
 
     # -- chunks --------------------------------------------------------------------------------
 
@@ -296,11 +349,13 @@ class ChromaStore:
         self._client.heartbeat()
 
 
-def _get_all(collection: Any, *, include: list[str]) -> Iterator[tuple[str, Any, Any]]:
-    """(id, document, metadata) of every record, read a page at a time."""
+def _get_all(
+    collection: Any, *, include: list[str], where: dict[str, Any] | None = None
+) -> Iterator[tuple[str, Any, Any]]:
+    """(id, document, metadata) of every record (matching ``where``), read a page at a time."""
     offset = 0
     while True:
-        found = collection.get(include=include, limit=_PAGE, offset=offset)
+        found = collection.get(include=include, limit=_PAGE, offset=offset, where=where)
         texts = found.get("documents") or [None] * len(found["ids"])
         metas = found.get("metadatas") or [None] * len(found["ids"])
         yield from zip(found["ids"], texts, metas, strict=True)

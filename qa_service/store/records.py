@@ -1,12 +1,15 @@
 """What the store writes and reads back: document states, record and chunk metadata, and their codecs.
 
-Each collection ``NAME`` is two Chroma collections: ``NAME`` holds chunks (id, text, offsets, vector)
-and ``NAME__docs`` holds one record per document (cleaned text, source, state, claims).
+Each collection ``NAME`` is three Chroma collections: ``NAME`` holds chunks (id, text, offsets, vector),
+``NAME__docs`` holds one record per document (cleaned text, source, state, claims) and ``NAME__sent`` the
+vectors of each document's sentences, embedded at ingestion so a question embeds only itself.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import hashlib
 import json
 import re
 import time
@@ -23,6 +26,8 @@ from qa_service.ingest.blocks import Block
 from qa_service.settings import COLLECTION_PATTERN
 
 DOCS_SUFFIX = "__docs"
+SENTENCES_SUFFIX = "__sent"  # short: Chroma names are at most 63 characters, ours 57
+SENTENCES_PER_RECORD = 2048  # a long document's sentence vectors span several records of ~4 MB
 _COLLECTION_NAME = re.compile(COLLECTION_PATTERN)
 
 # A document's life: received -> parsed -> chunked -> embedded -> ready, or failed (with the reason).
@@ -40,7 +45,7 @@ ALL_STATES = (*IN_PROGRESS, READY, FAILED)
 
 def validate_collection_name(name: str) -> str:
     """Collection names are 3..57 letters, digits, ``_`` or ``-`` (Chroma's rules, less our suffix)."""
-    if not _COLLECTION_NAME.fullmatch(name) or name.endswith(DOCS_SUFFIX):
+    if not _COLLECTION_NAME.fullmatch(name) or name.endswith((DOCS_SUFFIX, SENTENCES_SUFFIX)):
         raise InvalidInputError(
             f"invalid collection name {name[:80]!r}: use 3-57 letters, digits, '_' or '-', "
             "starting and ending with a letter or digit",
@@ -72,12 +77,73 @@ class DocumentInfo:
 
 @dataclass(frozen=True, slots=True)
 class StoredDocument:
-    """A document ready to write: its chunks and their vectors (row i embeds chunk i)."""
+    """A document ready to write: its chunks and their vectors (row i embeds chunk i), and the vectors of
+    its sentences (row i embeds span i of ``document_sentences``; None when they were not embedded)."""
 
     document: Document
     chunks: Sequence[Chunk]
     vectors: Vectors
     replaces_chunks: bool = False  # the id already has chunks (re-index) that must go first
+    sentence_vectors: SentenceVectors | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceVectors:
+    """The vectors of a document's sentence spans, row i for span i. ``spans_key`` identifies the spans
+    they were computed for: a reader whose sentence splitter cuts differently gets none (and embeds)."""
+
+    spans_key: str
+    vectors: Vectors
+
+    @staticmethod
+    def key(spans: Sequence[tuple[int, int]]) -> str:
+        flat = np.asarray(spans, dtype=np.int64).tobytes()
+        return hashlib.sha1(flat, usedforsecurity=False).hexdigest()[:16]
+
+
+def sentence_records(
+    document_id: str, item: SentenceVectors
+) -> list[tuple[str, str, dict[str, str | int], list[float]]]:
+    """(id, document, metadata, vector) of the records holding a document's sentence vectors: float32 rows
+    (exactly what embedding at question time gives; float16 would halve the disk) as base64 text,
+    SENTENCES_PER_RECORD rows per record. The records are read by document id, never searched; Chroma
+    still needs a vector for each."""
+    if not len(item.vectors):
+        return []
+    rows = item.vectors.astype(np.float32)
+    parts = -(-len(rows) // SENTENCES_PER_RECORD)
+    out = []
+    for part in range(parts):
+        block = rows[part * SENTENCES_PER_RECORD : (part + 1) * SENTENCES_PER_RECORD]
+        meta: dict[str, str | int] = {
+            "document_id": document_id,
+            "part": part,
+            "parts": parts,
+            "rows": len(block),
+            "dimension": int(rows.shape[1]) if rows.ndim == 2 else 0,
+            "spans_key": item.spans_key,
+            "dtype": "float32",
+        }
+        text = base64.b64encode(block.tobytes()).decode("ascii")
+        out.append((f"{document_id}:{part}", text, meta, centroid(block.astype(np.float32))))
+    return out
+
+
+def sentence_vectors_from(texts: Sequence[str], metas: Sequence[Mapping[str, Any]]) -> SentenceVectors | None:
+    """The vectors back from a document's records; None unless every part is there and they agree."""
+    parts = sorted(zip(metas, texts, strict=True), key=lambda p: int(p[0]["part"]))
+    if not parts or len(parts) != int(parts[0][0]["parts"]) or len({str(m["spans_key"]) for m, _ in parts}) != 1:
+        return None
+    try:  # records of another format (or damaged) are not used: the sentences get embedded instead
+        blocks = [
+            np.frombuffer(base64.b64decode(text), dtype=np.dtype(str(m.get("dtype")))).reshape(
+                int(m["rows"]), int(m["dimension"])
+            )
+            for m, text in parts
+        ]
+    except (ValueError, TypeError):
+        return None
+    return SentenceVectors(str(parts[0][0]["spans_key"]), np.vstack(blocks).astype(np.float32))
 
 
 def record_metadata(item: StoredDocument, fingerprint: str) -> dict[str, str | int]:
