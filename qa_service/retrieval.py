@@ -1,26 +1,21 @@
 """Hybrid retrieval: dense top-k from Chroma plus BM25 over the same chunks, fused into one ranking.
 
-The BM25 index is derived from Chroma and rebuilt whenever the collection's version token changes,
-so several API processes sharing one Chroma stay consistent without talking to each other.
+The BM25 index is derived from Chroma and updated (only what changed) whenever the collection's version
+token changes, so several API processes sharing one Chroma stay consistent without talking to each other.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, Protocol
-
-import numpy as np
 
 from qa_service.domain import Chunk, ScoredChunk
 from qa_service.embeddings import Embedder, Vectors
+from qa_service.lexical import LexicalIndex, LexicalIndexes
 from qa_service.store import ChromaStore
-from qa_service.text import stem_terms, words
 
 FusionMethod = Literal["convex", "rrf"]
-MIN_DOCUMENTS = 5  # below this, document shares say nothing (in one document every word is in "all")
 
 
 class Retriever(Protocol):
@@ -29,58 +24,6 @@ class Retriever(Protocol):
     def retrieve(self, question: str, *, collection: str, top_k: int) -> list[ScoredChunk]: ...
 
     def prevalence(self, words: set[str], *, collection: str) -> dict[str, float]: ...
-
-
-class LexicalIndex:
-    """BM25 (bm25s) over a fixed list of chunks."""
-
-    def __init__(self, chunks: list[Chunk]) -> None:
-        import bm25s
-
-        self.chunks = chunks
-        self._bm25 = bm25s.BM25()
-        corpus = [stem_terms(c.search_text) or ["_empty_"] for c in chunks]
-        self._vocab = {term for terms in corpus for term in terms}
-        self._word_chunks: Counter[str] = Counter(w for c in chunks for w in set(words(c.text)))
-        by_document: dict[str, set[str]] = {}
-        for c in chunks:
-            by_document.setdefault(c.document_id, set()).update(words(c.text))
-        self._documents = len(by_document)
-        self._word_documents: Counter[str] = Counter(w for ws in by_document.values() for w in ws)
-        if chunks:
-            self._bm25.index(corpus, show_progress=False)
-
-    def prevalence(self, word: str) -> float:
-        """How common a lower-cased word is: the share of chunks holding it, or in a collection of at
-        least MIN_DOCUMENTS documents the share of documents, whichever is larger."""
-        if not self.chunks:
-            return 0.0
-        share = self._word_chunks[word] / len(self.chunks)
-        if self._documents >= MIN_DOCUMENTS:
-            share = max(share, self._word_documents[word] / self._documents)
-        return share
-
-    def search(self, query: str, k: int, *, document_ids: AbstractSet[str] | None = None) -> list[tuple[Chunk, float]]:
-        """The best ``k`` chunks by BM25; with ``document_ids``, only chunks of those documents (a mask over
-        the index, so a scoped question still gets its ``k`` best rather than the few left of the global top)."""
-        terms = [t for t in stem_terms(query) if t in self._vocab]
-        if not terms or not self.chunks:
-            return []
-        mask = None
-        if document_ids is not None:
-            mask = np.fromiter((c.document_id in document_ids for c in self.chunks), dtype=np.float32)
-        results, scores = self._bm25.retrieve(
-            [terms], k=min(k, len(self.chunks)), show_progress=False, weight_mask=mask
-        )
-        return [(self.chunks[int(i)], float(s)) for i, s in zip(results[0], scores[0], strict=True) if s > 0]
-
-
-@dataclass(slots=True)
-class _CachedIndex:
-    version: str
-    index: LexicalIndex
-    ready: set[str]
-    by_id: dict[str, Chunk]  # every chunk of a ready document: dense hits are resolved here, not in Chroma
 
 
 class HybridRetriever:
@@ -95,6 +38,7 @@ class HybridRetriever:
         fusion: FusionMethod = "convex",
         alpha: float = 0.5,
         rrf_k: int = 60,
+        lexical_directory: Path | None = None,
     ) -> None:
         self._store = store
         self._embedder = embedder
@@ -102,23 +46,11 @@ class HybridRetriever:
         self._fusion: FusionMethod = fusion
         self._alpha = alpha
         self._rrf_k = rrf_k
-        self._indexes: dict[str, _CachedIndex] = {}
-        self._lock = threading.Lock()
+        self._indexes = LexicalIndexes(store, lexical_directory)
 
-    def lexical_index(self, collection: str) -> _CachedIndex:
-        """The BM25 index for ``collection``, rebuilt if Chroma changed since it was built."""
-        version = self._store.version(collection)
-        cached = self._indexes.get(collection)
-        if cached is not None and cached.version == version:
-            return cached
-        with self._lock:
-            cached = self._indexes.get(collection)
-            if cached is None or cached.version != version:
-                ready = self._store.ready_document_ids(collection)
-                chunks = self._store.all_chunks(collection)
-                cached = _CachedIndex(version, LexicalIndex(chunks), ready, {c.id: c for c in chunks})
-                self._indexes[collection] = cached
-        return cached
+    def lexical_index(self, collection: str) -> LexicalIndex:
+        """The BM25 index for ``collection``, brought up to date with Chroma (see ``qa_service.lexical``)."""
+        return self._indexes.get(collection)
 
     def retrieve(
         self, question: str, *, collection: str, top_k: int, document_ids: AbstractSet[str] | None = None
@@ -128,12 +60,12 @@ class HybridRetriever:
         lexical = self.lexical_index(collection)
         vector = self._embedder.embed_cached([question])[0]
         dense = self._dense(lexical, collection, vector, self._candidates, document_ids)
-        sparse = lexical.index.search(question, self._candidates, document_ids=document_ids)
+        sparse = lexical.search(question, self._candidates, document_ids=document_ids)
         return fuse_rankings(dense, sparse, method=self._fusion, alpha=self._alpha, rrf_k=self._rrf_k)[:top_k]
 
     def _dense(
         self,
-        cached: _CachedIndex,
+        cached: LexicalIndex,
         collection: str,
         vector: Vectors,
         k: int,
@@ -147,7 +79,7 @@ class HybridRetriever:
 
     def prevalence(self, words: set[str], *, collection: str) -> dict[str, float]:
         """How common each word is in the collection (see ``LexicalIndex.prevalence``)."""
-        index = self.lexical_index(collection).index
+        index = self.lexical_index(collection)
         return {w: index.prevalence(w) for w in words}
 
     def retrieve_dense(

@@ -65,6 +65,7 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None, refu
         fusion=settings.retrieval.fusion,
         alpha=settings.retrieval.alpha,
         rrf_k=settings.retrieval.rrf_k,
+        lexical_directory=settings.data_dir / "lexical",
     )
     documents = DocumentCache(store.get_document, load_vectors=store.sentence_vectors)
     ranker = EvidenceRanker(embedder=embedder, documents=documents)

@@ -88,7 +88,7 @@ def test_delete_removes_vectors_and_lexical_entries(secured: TestClient) -> None
     assert services.store.find_document("default", str(accepted[0]["id"])) is None
     remaining = services.store.all_chunks("default")
     assert remaining and all(c.document_id == accepted[1]["id"] for c in remaining)
-    lexical = services.retriever.lexical_index("default").index.chunks
+    lexical = services.retriever.lexical_index("default").chunks
     assert all(c.document_id != accepted[0]["id"] for c in lexical)
     after = secured.post("/ask", json=question, headers=R).json()
     assert after["refused"] and all(c["document_id"] != accepted[0]["id"] for c in after["citations"])

@@ -59,14 +59,14 @@ def test_lexical_index_follows_collection_changes(fresh_services: Services, tmp_
     docs.mkdir()
     (docs / "a.txt").write_text("Zebras graze on the savanna in large herds.", encoding="utf-8")
     fresh_services.ingestor.ingest_paths([docs], collection="default")
-    assert fresh_services.retriever.lexical_index("default").index.search("quokka", 5) == []
+    assert fresh_services.retriever.lexical_index("default").search("quokka", 5) == []
     (docs / "b.txt").write_text("The quokka is a small marsupial found on Rottnest Island.", encoding="utf-8")
     fresh_services.ingestor.ingest_paths([docs / "b.txt"], collection="default")
-    found = fresh_services.retriever.lexical_index("default").index.search("quokka", 5)
+    found = fresh_services.retriever.lexical_index("default").search("quokka", 5)
     assert [c.source.endswith("b.txt") for c, _ in found] == [True]
     doc_id = found[0][0].document_id
     fresh_services.store.delete_document("default", doc_id)
-    assert fresh_services.retriever.lexical_index("default").index.search("quokka", 5) == []
+    assert fresh_services.retriever.lexical_index("default").search("quokka", 5) == []
 
 
 def _chunk(cid: str) -> Chunk:

@@ -114,10 +114,10 @@ def test_delete_removes_chunks_and_the_lexical_index_follows(
     (docs / "a.txt").write_text("Zebras graze on the savanna in large herds.", encoding="utf-8")
     (docs / "b.txt").write_text("The quokka is a small marsupial found on Rottnest Island.", encoding="utf-8")
     services.ingestor.ingest_paths([docs], collection=collection)
-    found = services.retriever.lexical_index(collection).index.search("quokka", 5)
+    found = services.retriever.lexical_index(collection).search("quokka", 5)
     assert [c.source.endswith("b.txt") for c, _ in found] == [True]
     services.store.delete_document(collection, found[0][0].document_id)
-    assert services.retriever.lexical_index(collection).index.search("quokka", 5) == []
+    assert services.retriever.lexical_index(collection).search("quokka", 5) == []
     assert [d.source.endswith("a.txt") for d in services.store.list_documents(collection)] == [True]
     assert all(c.source.endswith("a.txt") for c in services.store.all_chunks(collection))
 

@@ -37,7 +37,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         if built.store.has_collection(settings.collection):
             # Build the lexical index and run the models once now, so the first question does not pay for it.
             index = await anyio.to_thread.run_sync(built.retriever.lexical_index, settings.collection)
-            chunks = index.index.chunks[:WARM_UP_CHUNKS]
+            chunks = index.chunks[:WARM_UP_CHUNKS]
             cached = await anyio.to_thread.run_sync(
                 lambda: built.answerer.warm_up(chunks, collection=settings.collection)
             )

@@ -45,6 +45,7 @@ from qa_service.store.records import (
 )
 
 _VERSION_KEY = "qa_version"
+_ID_BATCH = 500  # document ids per "$in" filter
 _PAGE = 5000  # records per get(): one get() of a whole large collection fails in embedded Chroma
 # ("too many SQL variables", seen at 100k chunks)
 
@@ -205,6 +206,15 @@ class ChromaStore:
         found = self._docs(name).get(where={"state": READY}, include=[])
         return set(found["ids"])
 
+    def ready_documents(self, name: str) -> dict[str, str]:
+        """Ready document id -> a token that changes whenever the document is written again (a re-index
+        under the same id): what an index derived from the chunks compares to know what to redo."""
+        found = self._docs(name).get(where={"state": READY}, include=["metadatas"])
+        return {
+            doc_id: f"{meta.get('updated_at', '')}:{meta.get('fingerprint', '')}"
+            for doc_id, meta in zip(found["ids"], found["metadatas"], strict=True)
+        }
+
     def indexed_versions(self, name: str, source: str, *, path: str | None = None) -> dict[str, str | None]:
         """Documents stored for a file: id -> pipeline fingerprint (None while not ready). A file ingested
         from a folder is known by its ``path`` (records written before paths were kept have it as their
@@ -309,6 +319,16 @@ class ChromaStore:
         rows = _get_all(self._chunks(name), include=["documents", "metadatas"])
         chunks = (chunk_from(cid, text, meta) for cid, text, meta in rows if meta and text is not None)
         return [c for c in chunks if c.document_id in ready]
+
+    def chunks_of(self, name: str, document_ids: Sequence[str]) -> list[Chunk]:
+        """Every chunk of these documents, in document then chunk order (a lexical index's delta)."""
+        out: list[Chunk] = []
+        ids = sorted(document_ids)
+        for i in range(0, len(ids), _ID_BATCH):
+            where = {"document_id": {"$in": ids[i : i + _ID_BATCH]}}
+            rows = _get_all(self._chunks(name), include=["documents", "metadatas"], where=where)
+            out.extend(chunk_from(cid, text, meta) for cid, text, meta in rows if meta and text is not None)
+        return sorted(out, key=lambda c: (c.document_id, c.index))
 
     def chunk_owners(self, name: str) -> list[tuple[str, str | None]]:
         """(chunk id, document id) of every chunk; None when a concurrent delete left no metadata."""
