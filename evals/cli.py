@@ -260,3 +260,14 @@ def train(
     training.write_model(content)
     console.print(f"{len(rows)} dev cases -> {training.FEATURES_FILE}; model -> {MODEL_FILE}")
     console.print_json(json.dumps({"operating_point": content["operating_point"], "dev": content["dev"]}))
+
+
+@eval_app.command("rank-check")
+def rank_check() -> None:
+    """Top-1 accuracy of the evidence scorer's hand weights against learned scorers, on the dev splits."""
+    from evals import train as training
+
+    with Progress(TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as p:
+        task = p.add_task("featurizing dev sentences", total=None)
+        rows = training.featurize_sentences(on_case=_advancer(p, task))
+    console.print_json(json.dumps(training.compare_rankers(rows)))

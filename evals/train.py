@@ -16,13 +16,20 @@ Test splits are never read here.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qa_service.answering.answerability import MODEL_FILE, AnswerabilityFeatures, AnswerAll, extract_features
+from qa_service.answering.ranking import HandScorer, SentenceFeatures
+
+if TYPE_CHECKING:
+    from evals.dataset import EvalCase
+    from qa_service.domain import Evidence
+    from qa_service.services import Services
 
 FEATURES_FILE = Path(__file__).parent / "training" / "answerability.jsonl"
 TARGET_PRECISION = 0.80  # of the questions refused, at least this share truly unanswerable (out of fold, dev)
@@ -51,33 +58,72 @@ def dev_suites() -> dict[str, str]:
     return {name: str(cfg["dataset"]) for name, cfg in load_suites().items() if cfg.get("split") == "dev"}
 
 
-def featurize(on_case: Callable[[str], None] | None = None) -> list[Row]:
-    """Features of every dev case, through the real pipeline (corpora indexed once, as by `make eval`)."""
+@dataclass(frozen=True, slots=True)
+class DevCase:
+    suite: str
+    collection: str
+    case: EvalCase
+    texts: dict[str, str]  # the collection's document texts, by id (gold spans are located in them)
+
+
+def dev_cases(services: Services) -> Iterator[DevCase]:
+    """Every case of every dev suite, each corpus indexed once (as by `make eval`)."""
     from evals.dataset import DATASETS_DIR, collection_of, load_dataset
     from evals.harness import ensure_corpus
-    from qa_service.services import build_services
-    from qa_service.settings import load_settings
 
-    settings = load_settings()
-    services = build_services(settings, refuser=AnswerAll())  # features do not depend on a model
-    rows: list[Row] = []
     indexed: set[str] = set()
+    texts: dict[str, dict[str, str]] = {}
     for suite, dataset in dev_suites().items():
         cases = load_dataset(DATASETS_DIR / dataset)
         collection, corpus = collection_of(cases)
         if corpus is not None and corpus not in indexed:
             indexed.add(corpus)
             ensure_corpus(services, corpus)
+        if collection not in texts:
+            texts[collection] = _texts(services, collection)
         for case in cases:
-            if case.category == "instruction":
-                continue
-            assessment = services.answerer.assess(case.question, collection=collection, top_k=settings.retrieval.top_k)
-            if assessment.context is not None:  # nothing retrieved: refused whatever the model says
-                vector = extract_features(assessment.context).vector()
-                rows.append(Row(suite, case.id, int(case.answerable), tuple(round(x, DIGITS) for x in vector)))
-            if on_case:
-                on_case(case.id)
+            yield DevCase(suite, collection, case, texts[collection])
+
+
+def _services() -> tuple[Services, int]:
+    from qa_service.services import build_services
+    from qa_service.settings import load_settings
+
+    settings = load_settings()
+    return build_services(settings, refuser=AnswerAll()), settings.retrieval.top_k  # features need no model
+
+
+def featurize(on_case: Callable[[str], None] | None = None) -> list[Row]:
+    """Features of every dev case, through the real pipeline."""
+    from evals.metrics import locate
+
+    services, top_k = _services()
+    rows: list[Row] = []
+    for dev in dev_cases(services):
+        case = dev.case
+        if case.category == "instruction":
+            continue
+        assessment = services.answerer.assess(case.question, collection=dev.collection, top_k=top_k)
+        if assessment.context is not None:  # nothing retrieved: refused whatever the model says
+            vector = extract_features(assessment.context).vector()
+            label = int(case.answerable)
+            if case.gold_correction is not None:
+                # A false premise is answered, with a correction, when the quote is what corrects it.
+                where = locate(case.id, case.gold_correction.evidence, dev.texts)
+                label = int(any(_overlaps(where, e) for e in assessment.context.chosen))
+            rows.append(Row(dev.suite, case.id, label, tuple(round(x, DIGITS) for x in vector)))
+        if on_case:
+            on_case(case.id)
     return sorted(rows, key=lambda r: (r.suite, r.case_id))
+
+
+def _texts(services: Services, collection: str) -> dict[str, str]:
+    store = services.store
+    return {d: store.get_document(collection, d).text for d in store.ready_documents(collection)}
+
+
+def _overlaps(span: tuple[str, int, int], evidence: Evidence) -> bool:
+    return span[0] == evidence.document_id and evidence.start < span[2] and span[1] < evidence.end
 
 
 def write_features(rows: list[Row], path: Path = FEATURES_FILE) -> None:
@@ -182,3 +228,91 @@ def _operating_point(p: np.ndarray, y: np.ndarray) -> tuple[float, dict[str, flo
 
 def write_model(content: dict[str, object], path: Path = MODEL_FILE) -> None:
     path.write_text(json.dumps(content, indent=1) + "\n", encoding="utf-8")
+
+
+# --- learned sentence scorers against the hand weights (`qa-service eval rank-check`) --------------------
+
+
+def featurize_sentences(on_case: Callable[[str], None] | None = None) -> list[Row]:
+    """One row per candidate sentence of every answerable dev case: its ``SentenceFeatures`` and whether it
+    overlaps the case's gold evidence (the features do not depend on the scorer)."""
+    from evals.metrics import gold_locations
+
+    services, top_k = _services()
+    rows: list[Row] = []
+    for dev in dev_cases(services):
+        case = dev.case
+        if not case.answerable or not case.gold_evidence or case.category == "instruction":
+            continue
+        gold = gold_locations(case, dev.texts)
+        assessment = services.answerer.assess(case.question, collection=dev.collection, top_k=top_k)
+        for e in assessment.evidence:
+            vector = tuple(e.features[name] for name in SentenceFeatures.names_())
+            rows.append(Row(dev.suite, case.id, int(any(_overlaps(g, e) for g in gold)), vector))
+        if on_case:
+            on_case(case.id)
+    return rows
+
+
+def _top1(scores: np.ndarray, y: np.ndarray, groups: np.ndarray) -> float:
+    """Share of cases (with some gold candidate) whose best-scored candidate is gold evidence."""
+    hits, cases = 0, 0
+    for g in np.unique(groups):
+        at = groups == g
+        if y[at].any():
+            cases += 1
+            hits += int(y[at][int(np.argmax(scores[at]))])
+    return hits / cases if cases else 0.0
+
+
+def _pairs(z: np.ndarray, y: np.ndarray, groups: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Differences gold - other (label 1) and other - gold (label 0) within each case: a pairwise ranker."""
+    x, labels = [], []
+    for g in np.unique(groups[rows]):
+        at = rows[groups[rows] == g]
+        for p in at[y[at] == 1]:
+            for n in at[y[at] == 0]:
+                x += [z[p] - z[n], z[n] - z[p]]
+                labels += [1, 0]
+    return np.array(x), np.array(labels)
+
+
+def compare_rankers(rows: list[Row]) -> dict[str, dict[str, float]]:
+    """Top-1 accuracy of the hand weights and of pointwise and pairwise logistic regressions over every
+    feature, each learned one scored out of fold (5 folds by case) and leaving each suite out."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    x = np.array([r.features for r in rows], dtype=float)
+    y = np.array([r.label for r in rows], dtype=int)
+    groups = np.array([f"{r.suite}/{r.case_id}" for r in rows])
+    suites = np.array([r.suite for r in rows])
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    z = (x - x.mean(axis=0)) / scale
+
+    def learned(pairwise: bool, splits: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        scores = np.zeros(len(y))
+        for train, held in splits:
+            if pairwise:
+                px, py = _pairs(z, y, groups, train)
+                w = LogisticRegression(C=0.1, fit_intercept=False, max_iter=10_000).fit(px, py).coef_[0]
+            else:
+                w = LogisticRegression(C=0.1, max_iter=10_000).fit(z[train], y[train]).coef_[0]
+            scores[held] = z[held] @ w
+        return scores
+
+    folds = list(GroupKFold(n_splits=FOLDS).split(z, y, groups))
+    by_suite = [(np.flatnonzero(suites != s), np.flatnonzero(suites == s)) for s in sorted(set(suites))]
+    scores = {"hand weights": np.array([HandScorer().score(SentenceFeatures(*r.features)) for r in rows])}
+    for name, pairwise in (("pointwise", False), ("pairwise", True)):
+        scores[f"{name}, out of fold"] = learned(pairwise, folds)
+        scores[f"{name}, suite left out"] = learned(pairwise, by_suite)
+    return {
+        name: {"all": _top1(s, y, groups)}
+        | {
+            suite: _top1(s[suites == suite], y[suites == suite], groups[suites == suite])
+            for suite in sorted(set(suites))
+        }
+        for name, s in scores.items()
+    }

@@ -259,6 +259,17 @@ class LexicalIndex:
             share = max(share, documents / len(self.live))
         return share
 
+    def term_share(self, term: str) -> float:
+        """The share of live chunks holding a stemmed term (0.0 for a term the collection never uses)."""
+        column = self.stems.ids.get(term)
+        if not self.live_rows or column is None:
+            return 0.0
+        held = 0
+        for segment, alive in zip(self.segments, self.alive, strict=True):
+            rows, _ = segment.column(segment.terms, column)
+            held += int(alive[rows].sum())
+        return held / self.live_rows
+
     # -- changing (each returns a new snapshot) -------------------------------------------------
 
     def changed(

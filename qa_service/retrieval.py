@@ -25,6 +25,8 @@ class Retriever(Protocol):
 
     def prevalence(self, words: set[str], *, collection: str) -> dict[str, float]: ...
 
+    def term_shares(self, terms: set[str], *, collection: str) -> dict[str, float]: ...
+
 
 class HybridRetriever:
     """Dense + BM25 candidates, fused (convex combination by default, or reciprocal rank fusion)."""
@@ -82,6 +84,11 @@ class HybridRetriever:
         index = self.lexical_index(collection)
         return {w: index.prevalence(w) for w in words}
 
+    def term_shares(self, terms: set[str], *, collection: str) -> dict[str, float]:
+        """The share of the collection's chunks holding each stemmed term (see ``LexicalIndex.term_share``)."""
+        index = self.lexical_index(collection)
+        return {t: index.term_share(t) for t in terms}
+
     def retrieve_dense(
         self, question: str, *, collection: str, top_k: int, document_ids: AbstractSet[str] | None = None
     ) -> list[ScoredChunk]:
@@ -103,6 +110,9 @@ class DenseOnlyRetriever:
 
     def prevalence(self, words: set[str], *, collection: str) -> dict[str, float]:
         return self._hybrid.prevalence(words, collection=collection)
+
+    def term_shares(self, terms: set[str], *, collection: str) -> dict[str, float]:
+        return self._hybrid.term_shares(terms, collection=collection)
 
 
 def fuse_rankings(

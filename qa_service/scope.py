@@ -121,3 +121,6 @@ class ScopedRetriever:
         # How common a name is stays a property of the whole collection: a topic word of the collection
         # does not become a distinguishing one because the question is scoped.
         return self._hybrid.prevalence(words, collection=collection)
+
+    def term_shares(self, terms: set[str], *, collection: str) -> dict[str, float]:
+        return self._hybrid.term_shares(terms, collection=collection)

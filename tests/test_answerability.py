@@ -37,7 +37,7 @@ def test_the_model_reads_its_features_in_order_and_rejects_a_file_for_other_feat
     import json
 
     model = AnswerabilityModel.load()
-    assert model.features == AnswerabilityFeatures.names()
+    assert model.model.features == AnswerabilityFeatures.names()
     content = json.loads(MODEL_FILE.read_text())
     content["features"] = content["features"][::-1]
     other = tmp_path / "m.json"
@@ -77,6 +77,27 @@ def test_requests_to_the_assistant_are_not_questions(text: str) -> None:
 )
 def test_questions_and_requests_to_the_documents_are_questions(text: str) -> None:
     assert not not_a_question(text)
+
+
+def test_the_request_detector_on_its_dev_set_refuses_no_document_question() -> None:
+    """160 chat inputs written by someone who never saw the detector (evals/datasets/requests.dev.jsonl):
+    every question about the documents passes; 65 of 70 requests to the assistant are caught (the five
+    missed wrap a request around a real question, or are ambiguous), measured 2026-12-03."""
+    import json
+
+    from evals.dataset import DATASETS_DIR
+
+    rows = [
+        json.loads(line)
+        for line in (DATASETS_DIR / "requests.dev.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    flagged = {r["text"]: not_a_question(r["text"]) for r in rows}
+    documents = [r["text"] for r in rows if r["label"] == "document"]
+    requests = [r["text"] for r in rows if r["label"] == "assistant"]
+    assert len(documents) == 90 and len(requests) == 70
+    assert [t for t in documents if flagged[t]] == []
+    assert sum(flagged[t] for t in requests) >= 65
 
 
 @pytest.fixture(scope="module")

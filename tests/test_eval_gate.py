@@ -51,6 +51,9 @@ class _BrokenRetriever:
     def prevalence(self, words: set[str], *, collection: str) -> dict[str, float]:
         return self._retriever.prevalence(words, collection=collection)
 
+    def term_shares(self, terms: set[str], *, collection: str) -> dict[str, float]:
+        return self._retriever.term_shares(terms, collection=collection)
+
 
 def test_a_broken_retriever_fails_the_gate(seeded_services: Services) -> None:
     ensure_corpus(seeded_services, "seeds")

@@ -102,6 +102,18 @@ def test_prevalence_counts_live_chunks_and_documents() -> None:
     )
 
 
+def test_term_share_counts_live_chunks_holding_a_stem() -> None:
+    from qa_service.text import stem_terms
+
+    chunks = _chunks(4, 10)
+    index = _fresh(chunks)
+    holding = [c for c in chunks if "quokka" in stem_terms(c.text)]
+    assert holding and index.term_share("quokka") == pytest.approx(len(holding) / len(chunks))
+    assert index.term_share("nowhere") == 0.0
+    gone = index.changed("v2", {c.document_id for c in holding}, None, {})
+    assert gone.term_share("quokka") == 0.0
+
+
 def test_the_store_backed_index_follows_writes_and_restarts_from_disk(fresh_services: Services, tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()

@@ -12,14 +12,15 @@ chosen on dev for a stated refusal precision, overridable in settings (``QA_ANSW
 
 from __future__ import annotations
 
-import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Protocol
 
+from qa_service.answering.linear import LogisticModel
 from qa_service.answering.policy import TOP
-from qa_service.answering.signals import PREMISE_SIGNALS, SIGNALS, VETOES, Context
+from qa_service.answering.signals import CONTRADICTION_SIGNALS, PREMISE_SIGNALS, SIGNALS, VETOES, Context
 from qa_service.text import stem_terms
 
 MODEL_FILE = Path(__file__).with_name("data") / "answerability.json"
@@ -52,6 +53,9 @@ class AnswerabilityFeatures:
     negated_premise: float
     unnamed_answer: float
     only_repeats_question: float
+    absent_terms: float  # share of the question's key terms that no chunk of the collection holds
+    missing_specificity: float  # how rare in the collection the rarest key term missing from the quote is
+    missing_weight: float  # specificity-weighted share of the key terms missing from the quote and its heading
     any_veto: float  # one of the signals that used to veto an answer alone fired (lets the model weigh the "or")
 
     @classmethod
@@ -75,7 +79,7 @@ def extract_features(ctx: Context) -> AnswerabilityFeatures:
         top_semantic=max(e.features.get("semantic", 0.0) for e in top),
         chosen_lexical=max(e.features.get("lexical", 0.0) for e in chosen),
         top_lexical=max(e.features.get("lexical", 0.0) for e in top),
-        chosen_type=max(e.features.get("type", 0.0) for e in chosen),
+        chosen_type=max(e.features.get("answer_type", 0.0) for e in chosen),
         chosen_names=max(e.features.get("names", 0.0) for e in chosen),
         margin=evidence[0].score - evidence[1].score if len(evidence) > 1 else evidence[0].score,
         spread=evidence[0].score - top[-1].score,
@@ -85,41 +89,45 @@ def extract_features(ctx: Context) -> AnswerabilityFeatures:
         asks_names=min(len(question.names - ctx.topic_names), 3) / 3.0,
         key_terms=math.log1p(len(key_terms)),
         **signals,
+        **_missing_terms(key_terms, window | heading, ctx.term_shares),
         any_veto=float(any(signals[name] for name in VETOES)),
     )
 
 
+def _specificity(share: float) -> float:
+    """1.0 for a term no chunk holds, falling towards 0 as more of the collection holds it."""
+    return math.log1p(1.0 / (share + 1e-3)) / math.log1p(1e3)
+
+
+def _missing_terms(key_terms: set[str], found: set[str], shares: Mapping[str, float]) -> dict[str, float]:
+    """A near miss names the topic but not the fact: the key terms the quote lacks, weighed by how specific
+    they are in this collection (a term the collection never uses cannot be answered from it)."""
+    if not key_terms:
+        return {"absent_terms": 0.0, "missing_specificity": 0.0, "missing_weight": 0.0}
+    weight = {t: _specificity(shares.get(t, 0.0)) for t in key_terms}
+    missing = key_terms - found
+    return {
+        "absent_terms": sum(shares.get(t, 0.0) == 0.0 for t in key_terms) / len(key_terms),
+        "missing_specificity": max((weight[t] for t in missing), default=0.0),
+        "missing_weight": sum(weight[t] for t in missing) / (sum(weight.values()) or 1.0),
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class AnswerabilityModel:
-    """Standardised logistic regression: P(answerable) = sigmoid(w · (x - mean) / scale + b)."""
+    """The trained logistic model over ``AnswerabilityFeatures`` and its operating point."""
 
-    features: tuple[str, ...]
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    coef: tuple[float, ...]
-    intercept: float
+    model: LogisticModel
     threshold: float  # the operating point chosen on dev (see the file's "operating_point")
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> AnswerabilityModel:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        model = cls(
-            features=tuple(data["features"]),
-            mean=tuple(data["mean"]),
-            scale=tuple(data["scale"]),
-            coef=tuple(data["coef"]),
-            intercept=float(data["intercept"]),
-            threshold=float(data["operating_point"]["threshold"]),
-        )
-        if model.features != AnswerabilityFeatures.names():
-            raise ValueError(f"{path} was trained on other features; run `make train`")
-        return model
+        data = LogisticModel.read(path)
+        model = LogisticModel.from_json(data, expected=AnswerabilityFeatures.names(), path=path)
+        return cls(model, threshold=float(data["operating_point"]["threshold"]))
 
     def probability(self, features: AnswerabilityFeatures) -> float:
-        z = self.intercept + sum(
-            w * (x - m) / s for w, x, m, s in zip(self.coef, features.vector(), self.mean, self.scale, strict=True)
-        )
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+        return self.model.probability(features.vector())
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +154,12 @@ class ModelRefuser:
         features = extract_features(ctx)
         probability = self._model.probability(features)
         fired = tuple(name for name in SIGNALS if getattr(features, name))
-        premise = any(name in PREMISE_SIGNALS for name in fired) and probability >= self._premise_floor
-        return Decision(probability >= self.threshold, round(probability, 4), fired, premise)
+        answerable = probability >= self.threshold
+        # Refused: any premise signal may mean the evidence says otherwise. Answered: only a quote stating the
+        # opposite of the premise turns the answer into a correction.
+        signals = CONTRADICTION_SIGNALS if answerable else PREMISE_SIGNALS
+        premise = any(name in signals for name in fired) and probability >= self._premise_floor
+        return Decision(answerable, round(probability, 4), fired, premise)
 
 
 class RuleRefuser:

@@ -167,13 +167,9 @@ class Answerer:
         t = time.perf_counter()
         assessment = self._decide(analysis, evidence, collection)
         decision = assessment.decision
-        # A refusal whose reason is that the evidence contradicts the question's premise becomes a correction.
-        correct = (
-            self._correct_premises
-            and decision is not None
-            and not decision.answerable
-            and decision.premise_contradicted
-        )
+        # Evidence that contradicts the question's premise is quoted as a correction, not as an answer: in
+        # place of a refusal, or of an answer whose quote states the premise's opposite.
+        correct = self._correct_premises and decision is not None and decision.premise_contradicted
         lead: list[Evidence] = []
         conflicts: list[Conflict] = []
         if decision is not None and decision.answerable:
@@ -220,7 +216,8 @@ class Answerer:
             return Assessment(analysis, evidence, None, None)
         shares = self._retriever.prevalence(set(analysis.names), collection=collection)
         topic = frozenset(n for n, share in shares.items() if share >= TOPIC_SHARE)
-        ctx = context(analysis, evidence, topic_names=topic)
+        terms = self._retriever.term_shares(set(analysis.key_terms), collection=collection)
+        ctx = context(analysis, evidence, topic_names=topic, term_shares=terms)
         return Assessment(analysis, evidence, ctx, self._refuser.decide(ctx))
 
     def _lead(

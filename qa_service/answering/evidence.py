@@ -11,16 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa_service.answering.policy import (
-    HEADING_TERM_WEIGHT,
-    MAX_SENTENCES,
-    NAME_TERM_WEIGHT,
-    W_LEXICAL,
-    W_NAMES,
-    W_SEMANTIC,
-    W_TYPE,
-)
+from qa_service.answering.policy import HEADING_TERM_WEIGHT, MAX_SENTENCES, NAME_TERM_WEIGHT
 from qa_service.answering.question import QuestionAnalysis, holds_answer_type
+from qa_service.answering.ranking import HandScorer, SentenceFeatures, SentenceScorer, log_length
 from qa_service.answering.untrusted import addresses_reader
 from qa_service.domain import Chunk, Document, Evidence, ScoredChunk
 from qa_service.embeddings import Embedder, Vectors
@@ -103,14 +96,18 @@ class _Candidate:
     end: int
     text: str
     vector: Vectors | None  # stored at ingestion, or None (embedded now)
+    retrieval: float  # the fused score of the chunk it was found in
+    chunk_rank: int  # that chunk's rank (0: the best)
+    lead_start: int | None  # where the sentence before it starts (None: it opens the document)
 
 
 class EvidenceRanker:
-    """Scores sentences by semantic similarity, IDF-weighted term overlap, answer type and names."""
+    """Scores the sentences of retrieved chunks against the question (``ranking.py`` says how)."""
 
-    def __init__(self, *, embedder: Embedder, documents: DocumentCache) -> None:
+    def __init__(self, *, embedder: Embedder, documents: DocumentCache, scorer: SentenceScorer | None = None) -> None:
         self._embedder = embedder
         self._documents = documents
+        self._scorer = scorer or HandScorer()
 
     def rank(self, question: QuestionAnalysis, chunks: list[ScoredChunk], *, collection: str) -> list[Evidence]:
         candidates = self._candidate_sentences(chunks, collection)
@@ -133,23 +130,38 @@ class EvidenceRanker:
         candidates = [candidates[i] for i in keep]
         paths = [paths[i] for i in keep]
         overlap = [overlap[i] for i in keep]
+        stems = [stems[i] for i in keep]
         texts = [c.text for c in candidates]
-        semantic = self._vectors(candidates) @ self._embedder.embed_cached([question.focus])[0]
+        semantic = (self._vectors(candidates) @ self._embedder.embed_cached([question.focus])[0]).tolist()
         counted = self._counted_similarity(question.counted, texts)
+        key_terms = set(question.key_terms)
+        heading = [sum(w for t, w in idf.items() if t in set(stem_terms(" ".join(path)))) / total_idf for path in paths]
+        position = {(c.document.id, c.start): i for i, c in enumerate(candidates)}
+        top_semantic, top_lexical = max(semantic), max(overlap)
         ranked: list[Evidence] = []
-        rows = zip(candidates, semantic, counted, overlap, paths, strict=True)
-        for candidate, sim, counted_sim, lexical, path in rows:
+        for i, candidate in enumerate(candidates):
             doc, start, text = candidate.document, candidate.start, candidate.text
-            type_match = 1.0 if holds_answer_type(question, text) else 0.0
-            if question.counted is not None:
-                type_match = counted_sim
             sentence_words = set(words(text))
-            names = (
-                sum(mentions(n, sentence_words) for n in question.names) / len(question.names)
-                if question.names
-                else 1.0
+            lead = position.get((doc.id, candidate.lead_start)) if candidate.lead_start is not None else None
+            features = SentenceFeatures(
+                semantic=semantic[i],
+                lexical=overlap[i],
+                answer_type=counted[i] if question.counted is not None else float(holds_answer_type(question, text)),
+                names=(
+                    sum(mentions(n, sentence_words) for n in question.names) / len(question.names)
+                    if question.names
+                    else 1.0
+                ),
+                heading=heading[i],
+                retrieval=candidate.retrieval,
+                chunk_rank=1.0 / (1.0 + candidate.chunk_rank),
+                semantic_gap=top_semantic - semantic[i],
+                lexical_gap=top_lexical - overlap[i],
+                length=log_length(len(text.split())),
+                new_terms=len(stems[i] - key_terms) / len(stems[i]) if stems[i] else 0.0,
+                lead_semantic=semantic[lead] if lead is not None else 0.0,
+                lead_lexical=overlap[lead] if lead is not None else 0.0,
             )
-            score = W_SEMANTIC * float(sim) + W_LEXICAL * lexical + W_TYPE * type_match + W_NAMES * names
             ranked.append(
                 Evidence(
                     document_id=doc.id,
@@ -158,16 +170,11 @@ class EvidenceRanker:
                     start=start,
                     end=candidate.end,
                     text=text,
-                    score=round(score, 4),
+                    score=round(self._scorer.score(features), 4),
                     page=doc.page_at(start),
                     claim=next((c for c in doc.claims if c.start == start), None),
-                    heading_path=PATH_SEPARATOR.join(path),
-                    features={
-                        "semantic": round(float(sim), 4),
-                        "lexical": round(lexical, 4),
-                        "type": type_match,
-                        "names": round(names, 4),
-                    },
+                    heading_path=PATH_SEPARATOR.join(paths[i]),
+                    features=features.as_dict(),
                 )
             )
         ranked.sort(key=lambda e: e.score, reverse=True)
@@ -202,7 +209,7 @@ class EvidenceRanker:
     def _candidate_sentences(self, chunks: list[ScoredChunk], collection: str) -> list[_Candidate]:
         seen: set[tuple[str, int]] = set()
         out: list[_Candidate] = []
-        for scored in chunks:
+        for rank, scored in enumerate(chunks):
             chunk = scored.chunk
             try:
                 entry = self._documents.entry(collection, chunk.document_id)
@@ -213,7 +220,9 @@ class EvidenceRanker:
                 if start < chunk.end and end > chunk.start and (doc.id, start) not in seen:
                     seen.add((doc.id, start))
                     vector = entry.vectors[row] if entry.vectors is not None else None
-                    out.append(_Candidate(doc, chunk.id, start, end, doc.text[start:end], vector))
+                    lead = entry.spans[row - 1][0] if row > 0 else None
+                    text = doc.text[start:end]
+                    out.append(_Candidate(doc, chunk.id, start, end, text, vector, scored.score, rank, lead))
         return out
 
 

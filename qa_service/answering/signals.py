@@ -10,8 +10,8 @@ answered with a correction instead of a refusal.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from qa_service.answering.extractive import select_extractive_evidence
 from qa_service.answering.lexicon import NAMED_KINDS, OPPOSITES
@@ -35,6 +35,7 @@ class Context:
     evidence: list[Evidence]  # ranked, non-empty
     chosen: list[Evidence]  # the sentences an extractive answer would quote
     topic_names: frozenset[str] = frozenset()  # names so common in the collection they name its topic
+    term_shares: Mapping[str, float] = field(default_factory=dict)  # key term -> share of chunks holding it
 
     @property
     def window(self) -> str:
@@ -80,7 +81,7 @@ def missing_numbers(ctx: Context) -> str | None:
 def missing_answer_type(ctx: Context) -> str | None:
     question = ctx.question
     if question.counted is not None:
-        if max(e.features.get("type", 0.0) for e in ctx.chosen) < MIN_COUNTED_SIMILARITY:
+        if max(e.features.get("answer_type", 0.0) for e in ctx.chosen) < MIN_COUNTED_SIMILARITY:
             return f"no passage gives a number of {question.counted}"
         return None
     if question.answer_type in ENFORCED_TYPES and not holds_answer_type(question, ctx.window):
@@ -179,10 +180,17 @@ VETOES = frozenset(SIGNALS) - {"negated_premise"}
 # The evidence holds the question's subject but says otherwise: a false premise, corrected when the model
 # finds the evidence otherwise on the question.
 PREMISE_SIGNALS = frozenset({"opposite_premise", "negated_premise", "missing_numbers", "conflicting_names"})
+# The quote states the opposite of the premise (not merely lacks it).
+CONTRADICTION_SIGNALS = frozenset({"opposite_premise", "negated_premise"})
 
 
 def context(
-    question: QuestionAnalysis, evidence: list[Evidence], *, topic_names: frozenset[str] = frozenset()
+    question: QuestionAnalysis,
+    evidence: list[Evidence],
+    *,
+    topic_names: frozenset[str] = frozenset(),
+    term_shares: Mapping[str, float] | None = None,
 ) -> Context:
     """The evidence as the signals and the model see it; ``evidence`` is ranked and non-empty."""
-    return Context(question, evidence, select_extractive_evidence(question, evidence), topic_names)
+    chosen = select_extractive_evidence(question, evidence)
+    return Context(question, evidence, chosen, topic_names, dict(term_shares or {}))
