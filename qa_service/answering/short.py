@@ -31,8 +31,15 @@ _VALUE_NOUNS = frozenset("value setting mode format limit size length maximum mi
 _DEFAULT = re.compile(r"\bdefaults?\b|\bby default\b", re.I)
 # Code-like tokens: identifiers with _ . ( ) / : - or wrapped in quotes/backticks; options "--foo", "-e".
 _CODE = re.compile(
-    r"`(?P<tick>[^`]{1,60})`|(?<![\w/])(?P<code>(?:--?[A-Za-z][\w-]*(?:=\S+)?)|(?:[A-Za-z_.:/$~][\w.:/$~<>-]*"
-    r"(?:\(\))?)|(?:[<:=-]{2,3}))"
+    r"`(?P<tick>[^`]{1,60})`|(?<![\w/])(?P<code>(?:[\w.+-]+@[\w-]+(?:\.[\w-]+)+)|(?:--?[A-Za-z][\w-]*(?:=\S+)?)|"
+    r"(?:[A-Za-z_.:/$~<][\w.:/$~<>*@-]*(?:\(\))?)|(?:[<:=-]{2,3}))"
+)
+# "which program ...", "what shell ...": a which/what question about a thing (not "what is", "what does")
+# asks for that thing's name.
+_WHICH_THING = re.compile(
+    r"^(?:\W*\w+\W+){0,4}?(?:which|what)\s+(?!(?:is|are|was|were|does|do|did|can|could|should|would|will|has|"
+    r"have|happens|kind|sort|type)\b)[a-z]|\bname of\b|\bcalled\b|\baddress\b",
+    re.I,
 )
 
 
@@ -50,6 +57,7 @@ def asks_short_answer(question: QuestionAnalysis) -> bool:
         or question.counted is not None
         or bool(_NAMED_THING.search(question.focus))
         or bool(_DEFAULT.search(question.focus))
+        or bool(_WHICH_THING.search(question.focus))
     )
 
 
@@ -75,7 +83,10 @@ def _phrase(question: QuestionAnalysis, sentence: str) -> tuple[int, int] | None
         return _first_new(_numbers(sentence, unit=kind == "number"), sentence, asked)
     if kind == "date":
         return _first_new([(m.start(), m.end()) for m in _DATE.finditer(sentence)], sentence, asked)
-    if kind in ("person", "place"):
+    if kind == "place":  # in technical text "where" is mostly a path: "/var/lib/emacs/lock"
+        paths = [span for span in _code_spans(sentence, asked_stems, question.focus) if "/" in sentence[slice(*span)]]
+        return _first_new(paths, sentence, asked, code=True) or _first_new(_name_runs(sentence), sentence, asked)
+    if kind == "person":
         return _first_new(_name_runs(sentence), sentence, asked)
     spans = _code_spans(sentence, asked_stems, question.focus)
     thing = _NAMED_THING.search(question.focus)
@@ -107,15 +118,18 @@ def _code_spans(sentence: str, asked_stems: set[str], question_text: str) -> lis
     spans = []
     for m in _CODE.finditer(sentence):
         group = "tick" if m["tick"] else "code"
-        token = m[group]
-        called = sentence[m.end(group) : m.end(group) + 1] == "("  # "sink(...)": a function's name
+        token = m[group] if group == "tick" else m[group].rstrip(".,;:")  # "/etc." ends a sentence
+        end = m.start(group) + len(token)
+        if not token:
+            continue
+        called = sentence[end : end + 1] == "("  # "sink(...)": a function's name
         if token.lower() in STOPWORDS or (token.isalpha() and stem(token.lower()) in asked_stems):
             continue
         if not token.isalpha() and re.search(rf"(?<![\w-]){re.escape(token)}(?![\w-])", question_text, re.I):
             continue  # the question's own "-e" or "setlocale()"
         if token.isalpha() and m["tick"] is None and not called:
             continue  # an ordinary word, not a name
-        spans.append((m.start(group), m.end(group)))
+        spans.append((m.start(group), end))
     return spans
 
 
@@ -124,12 +138,13 @@ def _first_new(
 ) -> tuple[int, int] | None:
     """The first span whose words are not all in the question (code tokens were checked whole)."""
     for start, end in spans:
-        text = sentence[start:end].strip(" .,;:")
+        strip = " ,;:" if code else " .,;:"  # a code token keeps its leading dot: ".loc", ".Rhistory"
+        text = sentence[start:end].lstrip(strip).rstrip(" .,;:")
         if not text:
             continue
         tokens = {normalize(w) for w in words(text)}
         if tokens and tokens <= asked and not (code and not text.isalpha()):
             continue
-        lead = len(sentence[start:end]) - len(sentence[start:end].lstrip(" .,;:"))
+        lead = len(sentence[start:end]) - len(sentence[start:end].lstrip(strip))
         return start + lead, start + lead + len(text)
     return None
