@@ -151,7 +151,11 @@ def test_answerability_is_a_probability_and_decides(client: TestClient) -> None:
         ("What is the default block size?", "The block size is 4096 bytes unless -b is given.", "4096 bytes"),
         ("When did the bridge open?", "The bridge opened in 1931 after four years of work.", "1931"),
         ("Who designed the bridge?", "It was designed by Othmar Ammann, a Swiss engineer.", "Othmar Ammann"),
-        ("Where does the daemon keep its lock?", "The daemon keeps it in /var/lib/daemon/lock on Linux.", "/var/lib/daemon/lock"),
+        (
+            "Where does the daemon keep its lock?",
+            "The daemon keeps it in /var/lib/daemon/lock on Linux.",
+            "/var/lib/daemon/lock",
+        ),
         ("What extension must rule files have?", "Rule files must end in .rules to be read.", ".rules"),
         ("What is the address of the list?", "Write to help-list@example.org with questions.", "help-list@example.org"),
         ("Which shell runs the command?", "Default: '/bin/sh' on Unix.", "/bin/sh"),
