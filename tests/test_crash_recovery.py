@@ -130,3 +130,26 @@ def test_recovery_takes_over_only_work_whose_process_is_gone(tmp_path: Path, fre
         stale_after=0.001,
     )
     assert {info.id for info in patient.recover()} == {"live", "remote"}
+
+
+def test_sentence_vectors_left_by_a_crash_are_found_and_removed(fresh_services: Services, tmp_path: Path) -> None:
+    import numpy as np
+
+    from qa_service.store.integrity import remove_orphan_records
+    from qa_service.store.records import SentenceVectors, sentence_records
+
+    store = fresh_services.store
+    fresh_services.ingestor.ingest_paths([SEED_FILE], collection="default")
+    kept = store.sentence_owners("default")
+    assert kept and integrity_problems(store, "default") == []
+    # What a crash between writing a document's sentence vectors and its record leaves behind.
+    rows = sentence_records("ghost", SentenceVectors("k", np.ones((3, 384), dtype=np.float32)))
+    sentences = store._sentences("default", create=True)  # the crash is simulated below the store's API
+    assert sentences is not None
+    sentences.add(
+        ids=[r[0] for r in rows], documents=[r[1] for r in rows], metadatas=[r[2] for r in rows],
+        embeddings=[r[3] for r in rows],
+    )  # fmt: skip
+    assert any("sentence-vector records of ghost" in p for p in integrity_problems(store, "default"))
+    assert remove_orphan_records(store, "default") == len(rows)
+    assert store.sentence_owners("default") == kept and integrity_problems(store, "default") == []

@@ -29,7 +29,7 @@ from qa_service.errors import NotFoundError, StoreUnavailableError
 from qa_service.ingest.pipeline import Ingestor
 from qa_service.ingest.uploads import SpooledUpload
 from qa_service.store import FAILED, IN_PROGRESS, READY, RECEIVED, ChromaStore, DocumentInfo
-from qa_service.store.integrity import remove_orphan_chunks
+from qa_service.store.integrity import remove_orphan_records
 
 log = logging.getLogger("qa_service.ingest")
 _STOP = ("", "", "")
@@ -186,9 +186,9 @@ class IngestionQueue:
                         log.warning("resuming ingestion of %s (%s) in %r", info.source, info.id, collection)
                     else:
                         self._store.set_state(collection, info.id, FAILED, error="interrupted; upload it again")
-                removed = remove_orphan_chunks(self._store, collection)
+                removed = remove_orphan_records(self._store, collection)
                 if removed:
-                    log.warning("removed %d orphan chunks from %r", removed, collection)
+                    log.warning("removed %d orphan chunks and sentence-vector records from %r", removed, collection)
         return recovered
 
     def _owner_is_gone(self, owner: str) -> bool:

@@ -303,6 +303,22 @@ class ChromaStore:
         if collection is not None and document_ids:
             collection.delete(where={"document_id": {"$in": list(document_ids)}})
 
+    def sentence_owners(self, name: str) -> list[tuple[str, str | None]]:
+        """(record id, document id) of every sentence-vector record."""
+        collection = self._sentences(name)
+        if collection is None:
+            return []
+        rows = _get_all(collection, include=["metadatas"])
+        return [(rid, str(meta["document_id"]) if meta else None) for rid, _, meta in rows]
+
+    def delete_sentence_records(self, name: str, record_ids: Sequence[str]) -> None:
+        collection = self._sentences(name)
+        if collection is None:
+            return
+        batch = max(1, int(self._client.get_max_batch_size()))
+        for i in range(0, len(record_ids), batch):
+            collection.delete(ids=list(record_ids[i : i + batch]))
+
     def sentence_vectors(self, name: str, document_id: str) -> SentenceVectors | None:
         """The vectors stored for a document's sentences, or None (none stored, or not all of them)."""
         collection = self._sentences(name)

@@ -1,4 +1,5 @@
-"""Store health: chunks nobody owns (left by a crash or a racing delete) and ready documents missing chunks."""
+"""Store health: chunks and sentence vectors nobody owns (left by a crash or a racing delete) and ready
+documents missing chunks."""
 
 from __future__ import annotations
 
@@ -8,17 +9,21 @@ from qa_service.store.chroma import ChromaStore
 from qa_service.store.records import FAILED, READY
 
 
-def remove_orphan_chunks(store: ChromaStore, name: str) -> int:
-    """Delete chunks whose document record is gone or failed (left by a crash mid-write); returns how many.
-    Chunks of documents still in progress are left to whoever finishes or fails them."""
+def remove_orphan_records(store: ChromaStore, name: str) -> int:
+    """Delete chunks and sentence-vector records whose document record is gone or failed (left by a crash
+    mid-write); returns how many. Records of documents still in progress are left to whoever finishes or
+    fails them."""
     states = {info.id: info.state for info in store.list_documents(name)}
-    orphans = [cid for cid, doc_id in store.chunk_owners(name) if states.get(doc_id or "", FAILED) == FAILED]
-    store.delete_chunks(name, orphans)
-    return len(orphans)
+    chunks = [cid for cid, doc_id in store.chunk_owners(name) if states.get(doc_id or "", FAILED) == FAILED]
+    store.delete_chunks(name, chunks)
+    sentences = [rid for rid, doc_id in store.sentence_owners(name) if states.get(doc_id or "", FAILED) == FAILED]
+    store.delete_sentence_records(name, sentences)
+    return len(chunks) + len(sentences)
 
 
 def integrity_problems(store: ChromaStore, name: str) -> list[str]:
-    """What a reader could trip over: orphan chunks, ready documents missing chunks. Empty when sound."""
+    """What a reader could trip over: orphan chunks or sentence vectors, ready documents missing chunks.
+    Empty when sound."""
     counts = Counter(doc_id for _, doc_id in store.chunk_owners(name) if doc_id is not None)
     infos = {info.id: info for info in store.list_documents(name)}
     problems = []
@@ -29,4 +34,11 @@ def integrity_problems(store: ChromaStore, name: str) -> list[str]:
     for info in infos.values():
         if info.state == READY and counts.get(info.id, 0) != info.chunk_count:
             problems.append(f"{info.id} is ready with {counts.get(info.id, 0)} of {info.chunk_count} chunks")
+    vectors = Counter(doc_id or "" for _, doc_id in store.sentence_owners(name))
+    for owner, count in vectors.items():
+        found = infos.get(owner)
+        if found is None or found.state == FAILED:
+            problems.append(
+                f"{count} sentence-vector records of {owner} whose document is {found.state if found else 'missing'}"
+            )
     return problems
