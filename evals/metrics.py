@@ -48,7 +48,7 @@ def locate(case_id: str, evidence: str, document_texts: dict[str, str]) -> Span:
     raise ValueError(f"{case_id}: gold evidence not found in any document: {evidence[:60]!r}")
 
 
-def _overlaps(a: Span, b: Span) -> bool:
+def overlaps(a: Span, b: Span) -> bool:
     return a[0] == b[0] and a[1] < b[2] and b[1] < a[2]
 
 
@@ -58,18 +58,18 @@ def _contains(outer: Span, inner: Span) -> bool:
 
 def retrieval_scores(gold: list[Span], ranked: list[Span]) -> dict[str, float]:
     """recall@k (share of gold spans overlapped by the top k chunks), MRR and nDCG@10."""
-    first = next((rank for rank, chunk in enumerate(ranked, 1) if any(_overlaps(chunk, g) for g in gold)), None)
+    first = next((rank for rank, chunk in enumerate(ranked, 1) if any(overlaps(chunk, g) for g in gold)), None)
     covered: set[int] = set()
     dcg = 0.0
     for rank, chunk in enumerate(ranked[:10], 1):
-        new = {i for i, g in enumerate(gold) if i not in covered and _overlaps(chunk, g)}
+        new = {i for i, g in enumerate(gold) if i not in covered and overlaps(chunk, g)}
         if new:
             covered |= new
             dcg += 1.0 / math.log2(rank + 1)
     ideal = sum(1.0 / math.log2(rank + 1) for rank in range(1, min(len(gold), 10) + 1))
 
     def recall(k: int) -> float:
-        return sum(any(_overlaps(c, g) for c in ranked[:k]) for g in gold) / len(gold)
+        return sum(any(overlaps(c, g) for c in ranked[:k]) for g in gold) / len(gold)
 
     return {
         "recall@1": recall(1),
@@ -151,7 +151,7 @@ def score_case(
     if case.gold_correction is not None and not result.refused:
         where = locate(case.id, case.gold_correction.evidence, document_texts)
         result.premise_corrected = normalize_answer(case.gold_correction.text) in normalize_answer(answer) and any(
-            _overlaps(span, where) for span in cited_spans
+            overlaps(span, where) for span in cited_spans
         )
     if not case.answerable:
         return result
@@ -173,11 +173,11 @@ def score_case(
     cited: list[Span] = [(c["document_id"], c["start"], c["end"]) for c in citations]
     covered = [any(_contains(span, g) for span in cited) for g in gold]
     result.evidence_covered = bool(gold) and all(covered)
-    result.citation_recall = sum(any(_overlaps(span, g) for span in cited) for g in gold) / len(gold)
+    result.citation_recall = sum(any(overlaps(span, g) for span in cited) for g in gold) / len(gold)
     if cited:
         # A citation supports the answer when it overlaps gold evidence or holds a gold answer.
         supporting = [
-            any(_overlaps(span, g) for g in gold)
+            any(overlaps(span, g) for g in gold)
             or any(normalize_answer(a) in normalize_answer(c["quote"]) for a in case.gold_answers)
             for span, c in zip(cited, citations, strict=True)
         ]

@@ -28,6 +28,7 @@ from qa_service.answering.ranking import HandScorer, SentenceFeatures
 
 if TYPE_CHECKING:
     from evals.dataset import EvalCase
+    from evals.metrics import Span
     from qa_service.domain import Evidence
     from qa_service.services import Services
 
@@ -95,7 +96,7 @@ def _services() -> tuple[Services, int]:
 
 def featurize(on_case: Callable[[str], None] | None = None) -> list[Row]:
     """Features of every dev case, through the real pipeline."""
-    from evals.metrics import locate
+    from evals.metrics import locate, overlaps
 
     services, top_k = _services()
     rows: list[Row] = []
@@ -110,7 +111,7 @@ def featurize(on_case: Callable[[str], None] | None = None) -> list[Row]:
             if case.gold_correction is not None:
                 # A false premise is answered, with a correction, when the quote is what corrects it.
                 where = locate(case.id, case.gold_correction.evidence, dev.texts)
-                label = int(any(_overlaps(where, e) for e in assessment.context.chosen))
+                label = int(any(overlaps(where, _span(e)) for e in assessment.context.chosen))
             rows.append(Row(dev.suite, case.id, label, tuple(round(x, DIGITS) for x in vector)))
         if on_case:
             on_case(case.id)
@@ -122,8 +123,8 @@ def _texts(services: Services, collection: str) -> dict[str, str]:
     return {d: store.get_document(collection, d).text for d in store.ready_documents(collection)}
 
 
-def _overlaps(span: tuple[str, int, int], evidence: Evidence) -> bool:
-    return span[0] == evidence.document_id and evidence.start < span[2] and span[1] < evidence.end
+def _span(evidence: Evidence) -> Span:
+    return (evidence.document_id, evidence.start, evidence.end)
 
 
 def write_features(rows: list[Row], path: Path = FEATURES_FILE) -> None:
@@ -236,7 +237,7 @@ def write_model(content: dict[str, object], path: Path = MODEL_FILE) -> None:
 def featurize_sentences(on_case: Callable[[str], None] | None = None) -> list[Row]:
     """One row per candidate sentence of every answerable dev case: its ``SentenceFeatures`` and whether it
     overlaps the case's gold evidence (the features do not depend on the scorer)."""
-    from evals.metrics import gold_locations
+    from evals.metrics import gold_locations, overlaps
 
     services, top_k = _services()
     rows: list[Row] = []
@@ -248,7 +249,7 @@ def featurize_sentences(on_case: Callable[[str], None] | None = None) -> list[Ro
         assessment = services.answerer.assess(case.question, collection=dev.collection, top_k=top_k)
         for e in assessment.evidence:
             vector = tuple(e.features[name] for name in SentenceFeatures.names_())
-            rows.append(Row(dev.suite, case.id, int(any(_overlaps(g, e) for g in gold)), vector))
+            rows.append(Row(dev.suite, case.id, int(any(overlaps(g, _span(e)) for g in gold)), vector))
         if on_case:
             on_case(case.id)
     return rows

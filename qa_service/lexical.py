@@ -21,7 +21,7 @@ import math
 import os
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -249,9 +249,7 @@ class LexicalIndex:
         if not self.live_rows or column is None:
             return 0.0
         chunks = documents = 0
-        for segment, alive in zip(self.segments, self.alive, strict=True):
-            rows, _ = segment.column(segment.words, column)
-            rows = rows[alive[rows]]
+        for segment, rows in self._live_rows_holding(column, stems=False):
             chunks += len(rows)
             documents += len(np.unique(segment.document_of[rows]))
         share = chunks / self.live_rows
@@ -264,11 +262,13 @@ class LexicalIndex:
         column = self.stems.ids.get(term)
         if not self.live_rows or column is None:
             return 0.0
-        held = 0
+        return sum(len(rows) for _, rows in self._live_rows_holding(column, stems=True)) / self.live_rows
+
+    def _live_rows_holding(self, column: int, *, stems: bool) -> Iterator[tuple[Segment, np.ndarray]]:
+        """Per segment, its live rows whose stem (or word) ``column`` is non-zero."""
         for segment, alive in zip(self.segments, self.alive, strict=True):
-            rows, _ = segment.column(segment.terms, column)
-            held += int(alive[rows].sum())
-        return held / self.live_rows
+            rows, _ = segment.column(segment.terms if stems else segment.words, column)
+            yield segment, rows[alive[rows]]
 
     # -- changing (each returns a new snapshot) -------------------------------------------------
 

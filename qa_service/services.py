@@ -14,7 +14,6 @@ from qa_service.answering.answerer import Answerer
 from qa_service.answering.claims import ClaimLookup
 from qa_service.answering.evidence import DocumentCache, EvidenceRanker
 from qa_service.answering.prompts import PromptTemplate
-from qa_service.answering.ranking import HandScorer
 from qa_service.chroma_client import open_chroma_client
 from qa_service.embeddings import Embedder, SentenceTransformerEmbedder
 from qa_service.errors import StoreUnavailableError
@@ -69,7 +68,7 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None, refu
         lexical_directory=settings.data_dir / "lexical",
     )
     documents = DocumentCache(store.get_document, load_vectors=store.sentence_vectors)
-    ranker = EvidenceRanker(embedder=embedder, documents=documents, scorer=HandScorer())
+    ranker = EvidenceRanker(embedder=embedder, documents=documents)
     answerer = Answerer(
         retriever=retriever,
         ranker=ranker,

@@ -172,7 +172,7 @@ class Answerer:
         correct = self._correct_premises and decision is not None and decision.premise_contradicted
         lead: list[Evidence] = []
         conflicts: list[Conflict] = []
-        if decision is not None and decision.answerable:
+        if decision is not None and decision.answerable and not correct:
             lead = self._lead(analysis, evidence, collection, top_k)
             conflicts = find_conflicts(analysis, lead, self._claim_pool(analysis, evidence, collection))
         if decision is None or not (decision.answerable or correct):

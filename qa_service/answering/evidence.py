@@ -13,7 +13,7 @@ import numpy as np
 
 from qa_service.answering.policy import HEADING_TERM_WEIGHT, MAX_SENTENCES, NAME_TERM_WEIGHT
 from qa_service.answering.question import QuestionAnalysis, holds_answer_type
-from qa_service.answering.ranking import HandScorer, SentenceFeatures, SentenceScorer, log_length
+from qa_service.answering.ranking import HandScorer, SentenceFeatures, SentenceScorer
 from qa_service.answering.untrusted import addresses_reader
 from qa_service.domain import Chunk, Document, Evidence, ScoredChunk
 from qa_service.embeddings import Embedder, Vectors
@@ -135,7 +135,8 @@ class EvidenceRanker:
         semantic = (self._vectors(candidates) @ self._embedder.embed_cached([question.focus])[0]).tolist()
         counted = self._counted_similarity(question.counted, texts)
         key_terms = set(question.key_terms)
-        heading = [sum(w for t, w in idf.items() if t in set(stem_terms(" ".join(path)))) / total_idf for path in paths]
+        path_stems = [set(stem_terms(" ".join(path))) for path in paths]
+        heading = [sum(w for t, w in idf.items() if t in held) / total_idf for held in path_stems]
         position = {(c.document.id, c.start): i for i, c in enumerate(candidates)}
         top_semantic, top_lexical = max(semantic), max(overlap)
         ranked: list[Evidence] = []
@@ -157,7 +158,7 @@ class EvidenceRanker:
                 chunk_rank=1.0 / (1.0 + candidate.chunk_rank),
                 semantic_gap=top_semantic - semantic[i],
                 lexical_gap=top_lexical - overlap[i],
-                length=log_length(len(text.split())),
+                length=math.log1p(len(text.split())),
                 new_terms=len(stems[i] - key_terms) / len(stems[i]) if stems[i] else 0.0,
                 lead_semantic=semantic[lead] if lead is not None else 0.0,
                 lead_lexical=overlap[lead] if lead is not None else 0.0,

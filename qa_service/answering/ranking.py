@@ -12,7 +12,6 @@ so they do not ship; the features stay typed so that the next attempt starts fro
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields
 from typing import Protocol
 
@@ -41,9 +40,6 @@ class SentenceFeatures:
     def names_(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
 
-    def vector(self) -> list[float]:
-        return [float(getattr(self, name)) for name in self.names_()]
-
     def as_dict(self) -> dict[str, float]:
         return {name: round(float(getattr(self, name)), 4) for name in self.names_()}
 
@@ -62,7 +58,3 @@ class HandScorer:
             + W_TYPE * features.answer_type
             + W_NAMES * features.names
         )
-
-
-def log_length(words: int) -> float:
-    return math.log1p(words)

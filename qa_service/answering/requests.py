@@ -83,10 +83,6 @@ def not_a_question(text: str) -> bool:
     return Kind.REQUEST in kinds and Kind.QUESTION not in kinds
 
 
-def is_request_to_assistant(sentence: str) -> bool:
-    return sentence_kind(sentence) is Kind.REQUEST
-
-
 def sentence_kind(sentence: str) -> Kind:
     lexicon = _lexicon()
     parts = _ASKED_AFTER_COLON.split(sentence)

@@ -193,4 +193,4 @@ def context(
 ) -> Context:
     """The evidence as the signals and the model see it; ``evidence`` is ranked and non-empty."""
     chosen = select_extractive_evidence(question, evidence)
-    return Context(question, evidence, chosen, topic_names, dict(term_shares or {}))
+    return Context(question, evidence, chosen, topic_names, term_shares or {})

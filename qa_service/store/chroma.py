@@ -313,11 +313,8 @@ class ChromaStore:
 
     def delete_sentence_records(self, name: str, record_ids: Sequence[str]) -> None:
         collection = self._sentences(name)
-        if collection is None:
-            return
-        batch = max(1, int(self._client.get_max_batch_size()))
-        for i in range(0, len(record_ids), batch):
-            collection.delete(ids=list(record_ids[i : i + batch]))
+        if collection is not None:
+            self._delete_ids(collection, record_ids)
 
     def sentence_vectors(self, name: str, document_id: str) -> SentenceVectors | None:
         """The vectors stored for a document's sentences, or None (none stored, or not all of them)."""
@@ -352,11 +349,14 @@ class ChromaStore:
         return [(cid, str(meta["document_id"]) if meta else None) for cid, _, meta in rows]
 
     def delete_chunks(self, name: str, chunk_ids: Sequence[str]) -> None:
-        batch = max(1, int(self._client.get_max_batch_size()))
-        for i in range(0, len(chunk_ids), batch):
-            self._chunks(name).delete(ids=list(chunk_ids[i : i + batch]))
+        self._delete_ids(self._chunks(name), chunk_ids)
         if chunk_ids:
             self._bump_version(name)
+
+    def _delete_ids(self, collection: Any, ids: Sequence[str]) -> None:
+        batch = max(1, int(self._client.get_max_batch_size()))
+        for i in range(0, len(ids), batch):
+            collection.delete(ids=list(ids[i : i + batch]))
 
     def chunk_at(self, name: str, document_id: str, offset: int) -> Chunk | None:
         """The first chunk of a document that holds the character at ``offset``."""

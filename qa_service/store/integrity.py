@@ -14,9 +14,13 @@ def remove_orphan_records(store: ChromaStore, name: str) -> int:
     mid-write); returns how many. Records of documents still in progress are left to whoever finishes or
     fails them."""
     states = {info.id: info.state for info in store.list_documents(name)}
-    chunks = [cid for cid, doc_id in store.chunk_owners(name) if states.get(doc_id or "", FAILED) == FAILED]
+
+    def gone(doc_id: str | None) -> bool:
+        return states.get(doc_id or "", FAILED) == FAILED
+
+    chunks = [cid for cid, doc_id in store.chunk_owners(name) if gone(doc_id)]
     store.delete_chunks(name, chunks)
-    sentences = [rid for rid, doc_id in store.sentence_owners(name) if states.get(doc_id or "", FAILED) == FAILED]
+    sentences = [rid for rid, doc_id in store.sentence_owners(name) if gone(doc_id)]
     store.delete_sentence_records(name, sentences)
     return len(chunks) + len(sentences)
 
