@@ -11,7 +11,7 @@ from pathlib import Path
 
 from evals.corpora import corpus_files
 from evals.dataset import EvalCase, load_dataset
-from evals.spans import find_span
+from evals.spans import found_in_any
 from qa_service.domain import Document
 from qa_service.ingest.pipeline import prepare_document, source_name
 
@@ -31,10 +31,7 @@ def corpus_documents(corpus: str) -> list[Document]:
 def check_cases(cases: list[EvalCase], documents: list[Document]) -> list[str]:
     """Problems a person must fix: evidence not in the stored text, answers not in their evidence, ..."""
     problems = []
-    texts = [d.text for d in documents]
-
-    def located(evidence: str) -> bool:
-        return any(find_span(text, evidence) is not None for text in texts)
+    located = found_in_any([d.text for d in documents])
 
     for case in cases:
         where = f"{case.id}"

@@ -11,6 +11,7 @@ passage once the loader renders the marks away.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 _QUOTES = str.maketrans("’‘“”", "''\"\"")
@@ -42,6 +43,27 @@ def _normalise(text: str, *, marks: bool = False) -> tuple[str, list[int]]:
 def _normalised_document(text: str, marks: bool) -> tuple[str, tuple[int, ...]]:
     normalised, origin = _normalise(text, marks=marks)
     return normalised, tuple(origin)
+
+
+def found_in_any(texts: Sequence[str]) -> Callable[[str], bool]:
+    """A test of whether a needle is in any of ``texts`` as ``find_span`` would find it; each text is
+    normalised at most once per mode (checking a dataset against a whole corpus, not one document)."""
+    normalised: dict[bool, list[str]] = {}
+
+    def found(needle: str) -> bool:
+        if any(needle in text for text in texts):
+            return True
+        for marks in (False, True):
+            probe = " ".join(_normalise(needle, marks=marks)[0].split())
+            if not probe:
+                return False
+            if marks not in normalised:
+                normalised[marks] = [_normalise(text, marks=marks)[0] for text in texts]
+            if any(probe in haystack for haystack in normalised[marks]):
+                return True
+        return False
+
+    return found
 
 
 def find_span(text: str, needle: str) -> tuple[int, int] | None:

@@ -11,6 +11,7 @@ import pytest
 from evals.check import MIN_SHARES, check_cases, corpus_documents, share_problems
 from evals.dataset import DATASETS_DIR, load_dataset
 from evals.gate import load_suites
+from evals.spans import found_in_any
 from qa_service.domain import Document
 
 SUITES = load_suites()
@@ -37,3 +38,11 @@ def test_new_corpora_keep_the_shares_and_split_headers(suite: str) -> None:
         assert header and "TEST SPLIT" in header[0] and any("Never tune on it" in h for h in header)
     else:
         assert header and "DEV SPLIT" in header[0]
+
+
+def test_evidence_is_found_up_to_whitespace_and_marks_but_not_when_absent() -> None:
+    found = found_in_any(["A first text.", "The value is\n  *42* by default.", "ﬁle names"])
+    assert found("The value is 42 by default.")
+    assert found("file names")  # the ligature in the stored text, NFKC in the gold
+    assert not found("The value is 43 by default.")
+    assert not found("   ")
