@@ -147,8 +147,7 @@ def test_sentence_vectors_left_by_a_crash_are_found_and_removed(fresh_services: 
     sentences = store._sentences("default", create=True)  # the crash is simulated below the store's API
     assert sentences is not None
     sentences.add(
-        ids=[r[0] for r in rows], documents=[r[1] for r in rows], metadatas=[r[2] for r in rows],
-        embeddings=[r[3] for r in rows],
+        ids=[r[0] for r in rows], metadatas=[r[1] for r in rows], embeddings=[r[2] for r in rows],
     )  # fmt: skip
     assert any("sentence-vector records of ghost" in p for p in integrity_problems(store, "default"))
     assert remove_orphan_records(store, "default") == len(rows)

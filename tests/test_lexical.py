@@ -151,8 +151,12 @@ def test_sentence_vectors_round_trip_and_foreign_records_are_ignored() -> None:
     item = SentenceVectors("k", vectors)
     rows = sentence_records("doc", item)
     assert len(rows) == 3
-    back = sentence_vectors_from([r[1] for r in rows][::-1], [r[2] for r in rows][::-1])
+    back = sentence_vectors_from([r[1] for r in rows][::-1])
     assert back is not None and np.array_equal(back.vectors, vectors)
-    assert sentence_vectors_from([r[1] for r in rows[:2]], [r[2] for r in rows[:2]]) is None  # a part missing
-    foreign = [{**r[2], "dtype": "float16"} for r in rows]
-    assert sentence_vectors_from([r[1] for r in rows], foreign) is None
+    assert sentence_vectors_from([r[1] for r in rows[:2]]) is None  # a part missing
+    foreign = [{**r[1], "dtype": "float16"} for r in rows]
+    assert sentence_vectors_from(foreign) is None
+    # Records written before the vectors moved into the metadata kept them in the record's document.
+    legacy = [{k: v for k, v in r[1].items() if k != "vectors"} for r in rows]
+    back = sentence_vectors_from(legacy, [str(r[1]["vectors"]) for r in rows])
+    assert back is not None and np.array_equal(back.vectors, vectors)

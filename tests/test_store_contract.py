@@ -169,3 +169,21 @@ def test_whole_collection_reads_are_paged(services: Services, collection: str, m
     assert len({c.id for c in chunks}) == len(chunks) == services.store.chunk_count(collection)
     documents = services.store.list_documents(collection)
     assert len(documents) == 1 and len(services.store.chunk_owners(collection)) == len(chunks)
+
+
+def test_sentence_vectors_stored_at_ingestion_are_the_sentences_embeddings(services: Services, collection: str) -> None:
+    import numpy as np
+
+    from qa_service.ingest.sentences import document_sentences
+    from qa_service.store.records import SentenceVectors
+
+    result = services.ingestor.ingest_paths([SEEDS], collection=collection).results[0]
+    document = services.store.get_document(collection, result.document_id)
+    spans = document_sentences(document.text, document.blocks)
+    stored = services.store.sentence_vectors(collection, result.document_id)
+    assert stored is not None and stored.spans_key == SentenceVectors.key(spans)
+    expected = services.embedder.embed_texts([document.text[a:b] for a, b in spans])
+    assert stored.vectors.shape == expected.shape
+    assert np.allclose(stored.vectors, expected, atol=1e-4)
+    services.store.delete_document(collection, result.document_id)
+    assert services.store.sentence_vectors(collection, result.document_id) is None

@@ -293,9 +293,8 @@ class ChromaStore:
             part = rows[i : i + batch]
             collection.add(
                 ids=[r[0] for r in part],
-                documents=[r[1] for r in part],
-                embeddings=[r[3] for r in part],
-                metadatas=[r[2] for r in part],
+                embeddings=[r[2] for r in part],
+                metadatas=[r[1] for r in part],
             )
 
     def _delete_sentences(self, name: str, document_ids: Sequence[str]) -> None:
@@ -322,7 +321,7 @@ class ChromaStore:
         if collection is None:
             return None
         found = collection.get(where={"document_id": document_id}, include=["documents", "metadatas"])
-        return sentence_vectors_from(found["documents"], found["metadatas"])
+        return sentence_vectors_from(found["metadatas"], found["documents"])
 
     # -- chunks --------------------------------------------------------------------------------
 

@@ -101,13 +101,12 @@ class SentenceVectors:
         return hashlib.sha1(flat, usedforsecurity=False).hexdigest()[:16]
 
 
-def sentence_records(
-    document_id: str, item: SentenceVectors
-) -> list[tuple[str, str, dict[str, str | int], list[float]]]:
-    """(id, document, metadata, vector) of the records holding a document's sentence vectors: float32 rows
-    (exactly what embedding at question time gives; float16 would halve the disk) as base64 text,
+def sentence_records(document_id: str, item: SentenceVectors) -> list[tuple[str, dict[str, str | int], list[float]]]:
+    """(id, metadata, vector) of the records holding a document's sentence vectors: float32 rows (exactly
+    what embedding at question time gives; float16 would halve the disk) as base64 text in the metadata,
     SENTENCES_PER_RECORD rows per record. The records are read by document id, never searched; Chroma
-    still needs a vector for each."""
+    still needs a vector for each. Not in the record's document: Chroma full-text indexes documents by
+    trigram, which made writing them 40x slower (500 against 19,500 sentences/s, benchmarks/scale_ask)."""
     if not len(item.vectors):
         return []
     rows = item.vectors.astype(np.float32)
@@ -124,19 +123,24 @@ def sentence_records(
             "spans_key": item.spans_key,
             "dtype": "float32",
         }
-        text = base64.b64encode(block.tobytes()).decode("ascii")
-        out.append((f"{document_id}:{part}", text, meta, centroid(block.astype(np.float32))))
+        meta["vectors"] = base64.b64encode(block.tobytes()).decode("ascii")
+        out.append((f"{document_id}:{part}", meta, centroid(block.astype(np.float32))))
     return out
 
 
-def sentence_vectors_from(texts: Sequence[str], metas: Sequence[Mapping[str, Any]]) -> SentenceVectors | None:
-    """The vectors back from a document's records; None unless every part is there and they agree."""
+def sentence_vectors_from(
+    metas: Sequence[Mapping[str, Any]], documents: Sequence[str | None] | None = None
+) -> SentenceVectors | None:
+    """The vectors back from a document's records; None unless every part is there and they agree.
+    ``documents``: the records' documents, where records written before the vectors moved into the
+    metadata keep them."""
+    texts = [m.get("vectors") or (documents[i] if documents else None) for i, m in enumerate(metas)]
     parts = sorted(zip(metas, texts, strict=True), key=lambda p: int(p[0]["part"]))
     if not parts or len(parts) != int(parts[0][0]["parts"]) or len({str(m["spans_key"]) for m, _ in parts}) != 1:
         return None
     try:  # records of another format (or damaged) are not used: the sentences get embedded instead
         blocks = [
-            np.frombuffer(base64.b64decode(text), dtype=np.dtype(str(m.get("dtype")))).reshape(
+            np.frombuffer(base64.b64decode(str(text)), dtype=np.dtype(str(m.get("dtype")))).reshape(
                 int(m["rows"]), int(m["dimension"])
             )
             for m, text in parts
