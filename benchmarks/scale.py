@@ -1,5 +1,6 @@
 """Scale benchmarks (issue: scale out): retrieval cost vs corpus size, embedded vs server Chroma, a numpy
-brute-force reference, ingestion vs raw encode on both stores, and ``/ask`` throughput with 1/2/4 workers.
+brute-force reference, ingestion vs raw encode on both stores, ``/ask`` throughput with 1/2/4 workers, and
+``/ask`` over HTTP at 1k/10k/100k chunks next to its floor (``benchmarks/scale_ask.py``).
 
 Run: ``make bench-scale`` (or ``python -m benchmarks.scale``); prints a Markdown section for BENCHMARKS.md.
 
@@ -158,6 +159,7 @@ def run_retrieval(sizes: list[int], distinct: int, embedder: SentenceTransformer
 
 
 def main() -> None:
+    from benchmarks.scale_ask import print_ask_at_scale, run_ask_at_scale
     from benchmarks.scale_http import run_ask_throughput, run_ingestion
 
     parser = argparse.ArgumentParser(description=__doc__)
@@ -166,7 +168,8 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=60, help="seed copies for the ingestion benchmark")
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--seconds", type=float, default=20.0, help="load duration per worker count")
-    parser.add_argument("--parts", default="retrieval,ingestion,ask", help="which parts to run (comma-separated)")
+    parser.add_argument("--parts", default="retrieval,ingestion,ask,ask-at-scale", help="which parts (comma-separated)")
+    parser.add_argument("--ask-sizes", default="1000,10000,100000", help="corpus sizes for /ask over HTTP")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
     embedder = SentenceTransformerEmbedder(packaged_embedding_model_path())
@@ -174,7 +177,13 @@ def main() -> None:
     retrieval = run_retrieval(sizes, args.distinct, embedder) if "retrieval" in parts else []
     ingestion = run_ingestion(args.copies, embedder) if "ingestion" in parts else []
     throughput = run_ask_throughput([int(w) for w in args.workers.split(",")], args.seconds) if "ask" in parts else []
+    at_scale: list[Row] = []
+    if "ask-at-scale" in parts:
+        with tempfile.TemporaryDirectory() as tmp, chroma_server(Path(tmp) / "chroma" / "data") as url:
+            at_scale = run_ask_at_scale([int(s) for s in args.ask_sizes.split(",")], args.distinct, Path(tmp), url)
     print_report(retrieval, ingestion, throughput, distinct=args.distinct)
+    if at_scale:
+        print_ask_at_scale(at_scale)
 
 
 if __name__ == "__main__":
