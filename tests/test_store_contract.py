@@ -177,13 +177,14 @@ def test_sentence_vectors_stored_at_ingestion_are_the_sentences_embeddings(servi
     from qa_service.ingest.sentences import document_sentences
     from qa_service.store.records import SentenceVectors
 
-    result = services.ingestor.ingest_paths([SEEDS], collection=collection).results[0]
-    document = services.store.get_document(collection, result.document_id)
+    document_id = services.ingestor.ingest_paths([SEEDS], collection=collection).results[0].document_id
+    assert document_id is not None
+    document = services.store.get_document(collection, document_id)
     spans = document_sentences(document.text, document.blocks)
-    stored = services.store.sentence_vectors(collection, result.document_id)
+    stored = services.store.sentence_vectors(collection, document_id)
     assert stored is not None and stored.spans_key == SentenceVectors.key(spans)
     expected = services.embedder.embed_texts([document.text[a:b] for a, b in spans])
     assert stored.vectors.shape == expected.shape
     assert np.allclose(stored.vectors, expected, atol=1e-4)
-    services.store.delete_document(collection, result.document_id)
-    assert services.store.sentence_vectors(collection, result.document_id) is None
+    services.store.delete_document(collection, document_id)
+    assert services.store.sentence_vectors(collection, document_id) is None
