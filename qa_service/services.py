@@ -67,7 +67,7 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None, refu
         rrf_k=settings.retrieval.rrf_k,
         lexical_directory=settings.data_dir / "lexical",
     )
-    documents = DocumentCache(store.get_document, load_vectors=store.sentence_vectors)
+    documents = DocumentCache(store.get_documents, load_vectors=store.sentence_vectors)
     ranker = EvidenceRanker(embedder=embedder, documents=documents)
     answerer = Answerer(
         retriever=retriever,

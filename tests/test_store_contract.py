@@ -171,20 +171,24 @@ def test_whole_collection_reads_are_paged(services: Services, collection: str, m
     assert len(documents) == 1 and len(services.store.chunk_owners(collection)) == len(chunks)
 
 
-def test_sentence_vectors_stored_at_ingestion_are_the_sentences_embeddings(services: Services, collection: str) -> None:
+def test_sentence_vectors_stored_at_ingestion_are_the_sentences_embeddings(
+    services: Services, collection: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import numpy as np
 
     from qa_service.ingest.sentences import document_sentences
+    from qa_service.store import records
     from qa_service.store.records import SentenceVectors
 
+    monkeypatch.setattr(records, "SENTENCES_PER_RECORD", 4)  # the article's sentences span many records
     document_id = services.ingestor.ingest_paths([SEEDS], collection=collection).results[0].document_id
     assert document_id is not None
     document = services.store.get_document(collection, document_id)
     spans = document_sentences(document.text, document.blocks)
-    stored = services.store.sentence_vectors(collection, document_id)
+    stored = services.store.sentence_vectors(collection, [document_id, "0123456789abcdef"]).get(document_id)
     assert stored is not None and stored.spans_key == SentenceVectors.key(spans)
     expected = services.embedder.embed_texts([document.text[a:b] for a, b in spans])
     assert stored.vectors.shape == expected.shape
     assert np.allclose(stored.vectors, expected, atol=1e-4)
     services.store.delete_document(collection, document_id)
-    assert services.store.sentence_vectors(collection, document_id) is None
+    assert services.store.sentence_vectors(collection, [document_id]) == {}

@@ -6,7 +6,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,15 +44,16 @@ class CachedDocument:
 
 
 class DocumentCache:
-    """Documents and their sentence spans by id. Ids are content hashes, so entries never go stale (a
-    re-index with other settings keeps the id: ``forget`` drops it)."""
+    """Documents and their sentence spans by id (ids are content hashes, so an entry never goes stale).
+    What a question misses is loaded in one batch: two or three store round trips however many documents
+    its chunks come from."""
 
     def __init__(
         self,
-        load: Callable[[str, str], Document],
+        load: Callable[[str, Sequence[str]], dict[str, Document]],
         size: int = 256,
         *,
-        load_vectors: Callable[[str, str], SentenceVectors | None] | None = None,
+        load_vectors: Callable[[str, Sequence[str]], dict[str, SentenceVectors]] | None = None,
     ) -> None:
         self._load = load
         self._load_vectors = load_vectors
@@ -65,25 +66,41 @@ class DocumentCache:
         return entry.document, entry.spans
 
     def entry(self, collection: str, document_id: str) -> CachedDocument:
-        key = (collection, document_id)
+        found = self.entries(collection, [document_id]).get(document_id)
+        if found is None:
+            raise NotFoundError(f"document {document_id!r} not found in {collection!r}", code="document_not_found")
+        return found
+
+    def entries(self, collection: str, document_ids: Sequence[str]) -> dict[str, CachedDocument]:
+        """These documents by id (absent: deleted since they were retrieved)."""
+        out: dict[str, CachedDocument] = {}
         with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        document = self._load(collection, document_id)
-        spans = document_sentences(document.text, document.blocks)
-        stored = self._load_vectors(collection, document_id) if self._load_vectors is not None else None
-        usable = (
-            stored is not None and stored.spans_key == SentenceVectors.key(spans) and len(stored.vectors) == len(spans)
-        )
-        entry = CachedDocument(
-            document, spans, BlockIndex(document.text, document.blocks), stored.vectors if usable and stored else None
-        )
+            for document_id in document_ids:
+                key = (collection, document_id)
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    out[document_id] = self._items[key]
+        missing = [d for d in dict.fromkeys(document_ids) if d not in out]
+        if not missing:
+            return out
+        documents = self._load(collection, missing)
+        stored = self._load_vectors(collection, list(documents)) if self._load_vectors is not None else {}
+        for document_id, document in documents.items():
+            spans = document_sentences(document.text, document.blocks)
+            vectors = stored.get(document_id)
+            usable = vectors is not None and vectors.spans_key == SentenceVectors.key(spans)
+            out[document_id] = CachedDocument(
+                document,
+                spans,
+                BlockIndex(document.text, document.blocks),
+                vectors.vectors if usable and vectors is not None and len(vectors.vectors) == len(spans) else None,
+            )
         with self._lock:
-            self._items[key] = entry
+            for document_id in documents:
+                self._items[(collection, document_id)] = out[document_id]
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
-        return entry
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +131,8 @@ class EvidenceRanker:
         if not candidates:
             return []
         stems = [set(stem_terms(c.text)) for c in candidates]
-        paths = [self._documents.entry(collection, c.document.id).blocks.path_at(c.start) for c in candidates]
+        entries = self._documents.entries(collection, [c.document.id for c in candidates])
+        paths = [entries[c.document.id].blocks.path_at(c.start) for c in candidates]
         heading_stems = [set(stem_terms(path[-1])) if path else set() for path in paths]
         idf = _idf(question.key_terms, stems)
         # Names already score in the names feature; in term overlap they count half, so what the question
@@ -210,11 +228,11 @@ class EvidenceRanker:
     def _candidate_sentences(self, chunks: list[ScoredChunk], collection: str) -> list[_Candidate]:
         seen: set[tuple[str, int]] = set()
         out: list[_Candidate] = []
+        entries = self._documents.entries(collection, [s.chunk.document_id for s in chunks])
         for rank, scored in enumerate(chunks):
             chunk = scored.chunk
-            try:
-                entry = self._documents.entry(collection, chunk.document_id)
-            except NotFoundError:  # deleted between retrieval and now: its chunks are no longer evidence
+            entry = entries.get(chunk.document_id)
+            if entry is None:  # deleted between retrieval and now: its chunks are no longer evidence
                 continue
             doc = entry.document
             for row, (start, end) in enumerate(entry.spans):

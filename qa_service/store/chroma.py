@@ -35,6 +35,7 @@ from qa_service.store.records import (
     chunk_metadata,
     document_from,
     info_from,
+    owner_of,
     placeholder_vector,
     record_metadata,
     sentence_records,
@@ -55,6 +56,10 @@ class ChromaStore:
 
     def __init__(self, client: Any) -> None:
         self._client = guard(client)  # transient faults become StoreUnavailableError, on every call
+        # Chroma collection handles by name: looking one up costs a round trip (0.5-3 ms), and a question
+        # made four to six of them. ``version`` reads the docs half afresh on every question and drops a
+        # collection's handles when that half was replaced (deleted and created again outside the service).
+        self._handles: dict[str, Any] = {}
 
     @classmethod
     def persistent(cls, path: Path) -> ChromaStore:
@@ -95,6 +100,12 @@ class ChromaStore:
             return None
 
     def _open(self, name: str, *, create: bool) -> Any:
+        handle = self._handles.get(name)
+        if handle is None:
+            handle = self._handles[name] = self._lookup(name, create=create)
+        return handle
+
+    def _lookup(self, name: str, *, create: bool) -> Any:
         if create:
             return self._client.get_or_create_collection(
                 name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
@@ -109,8 +120,15 @@ class ChromaStore:
             ) from exc
 
     def version(self, name: str) -> str:
-        """A token that changes on every write to the collection (drives lexical index rebuilds)."""
-        metadata = self._docs(name).metadata or {}
+        """A token that changes on every write to the collection (drives lexical index rebuilds). Read
+        afresh (a handle's metadata is a snapshot), which also renews the collection's cached handles."""
+        docs = self._lookup(name + DOCS_SUFFIX, create=False)
+        known = self._handles.get(name + DOCS_SUFFIX)
+        if known is not None and known.id != docs.id:
+            for suffix in ("", DOCS_SUFFIX, SENTENCES_SUFFIX):
+                self._handles.pop(name + suffix, None)
+        self._handles[name + DOCS_SUFFIX] = docs
+        metadata = docs.metadata or {}
         return str(metadata.get(_VERSION_KEY, ""))
 
     def _bump_version(self, name: str) -> None:
@@ -119,10 +137,18 @@ class ChromaStore:
     # -- documents -----------------------------------------------------------------------------
 
     def get_document(self, name: str, document_id: str) -> Document:
-        found = self._docs(name).get(ids=[document_id], include=["documents", "metadatas"])
-        if not found["ids"]:
+        found = self.get_documents(name, [document_id]).get(document_id)
+        if found is None:
             raise NotFoundError(f"document {document_id!r} not found in {name!r}", code="document_not_found")
-        return document_from(document_id, found["documents"][0], found["metadatas"][0])
+        return found
+
+    def get_documents(self, name: str, document_ids: Sequence[str]) -> dict[str, Document]:
+        """These documents by id, in one get (absent: no such document)."""
+        if not document_ids:
+            return {}
+        found = self._docs(name).get(ids=list(dict.fromkeys(document_ids)), include=["documents", "metadatas"])
+        rows = zip(found["ids"], found["documents"], found["metadatas"], strict=True)
+        return {doc_id: document_from(doc_id, text, meta) for doc_id, text, meta in rows}
 
     def list_documents(self, name: str) -> list[DocumentInfo]:
         """Every document of the collection, in any state, ordered by source."""
@@ -303,25 +329,41 @@ class ChromaStore:
             collection.delete(where={"document_id": {"$in": list(document_ids)}})
 
     def sentence_owners(self, name: str) -> list[tuple[str, str | None]]:
-        """(record id, document id) of every sentence-vector record."""
+        """(record id, document id) of every sentence-vector record, from the ids alone (reading the
+        metadata would read every stored vector)."""
         collection = self._sentences(name)
         if collection is None:
             return []
-        rows = _get_all(collection, include=["metadatas"])
-        return [(rid, str(meta["document_id"]) if meta else None) for rid, _, meta in rows]
+        return [(rid, owner_of(rid)) for rid, _, _ in _get_all(collection, include=[])]
 
     def delete_sentence_records(self, name: str, record_ids: Sequence[str]) -> None:
         collection = self._sentences(name)
         if collection is not None:
             self._delete_ids(collection, record_ids)
 
-    def sentence_vectors(self, name: str, document_id: str) -> SentenceVectors | None:
-        """The vectors stored for a document's sentences, or None (none stored, or not all of them)."""
+    def sentence_vectors(self, name: str, document_ids: Sequence[str]) -> dict[str, SentenceVectors]:
+        """The vectors stored for these documents' sentences, by document id (absent: none stored, or not
+        all of them). Read by record id, two gets at most: every first part, then any further parts of a
+        document too long for one record (a filter on the document id costs three times a lookup)."""
         collection = self._sentences(name)
-        if collection is None:
-            return None
-        found = collection.get(where={"document_id": document_id}, include=["documents", "metadatas"])
-        return sentence_vectors_from(found["metadatas"], found["documents"])
+        if collection is None or not document_ids:
+            return {}
+        include = ["documents", "metadatas"]  # documents: where records written before 0518c6c keep them
+        found = collection.get(ids=[f"{d}:0" for d in dict.fromkeys(document_ids)], include=include)
+        parts: dict[str, list[tuple[Mapping[str, Any], str | None]]] = {}
+        for rid, text, meta in zip(found["ids"], found["documents"], found["metadatas"], strict=True):
+            parts.setdefault(owner_of(rid), []).append((meta, text))
+        more = [f"{d}:{p}" for d, rows in parts.items() for p in range(1, int(rows[0][0].get("parts", 1)))]
+        if more:
+            rest = collection.get(ids=more, include=include)
+            for rid, text, meta in zip(rest["ids"], rest["documents"], rest["metadatas"], strict=True):
+                parts.setdefault(owner_of(rid), []).append((meta, text))
+        out = {}
+        for document_id, rows in parts.items():
+            vectors = sentence_vectors_from([m for m, _ in rows], [t for _, t in rows])
+            if vectors is not None:
+                out[document_id] = vectors
+        return out
 
     # -- chunks --------------------------------------------------------------------------------
 
@@ -343,9 +385,9 @@ class ChromaStore:
         return sorted(out, key=lambda c: (c.document_id, c.index))
 
     def chunk_owners(self, name: str) -> list[tuple[str, str | None]]:
-        """(chunk id, document id) of every chunk; None when a concurrent delete left no metadata."""
-        rows = _get_all(self._chunks(name, create=True), include=["metadatas"])
-        return [(cid, str(meta["document_id"]) if meta else None) for cid, _, meta in rows]
+        """(chunk id, document id) of every chunk, from the ids alone (a restart at 100k chunks reads no
+        texts or metadata to find orphans)."""
+        return [(cid, owner_of(cid)) for cid, _, _ in _get_all(self._chunks(name, create=True), include=[])]
 
     def delete_chunks(self, name: str, chunk_ids: Sequence[str]) -> None:
         self._delete_ids(self._chunks(name), chunk_ids)

@@ -189,6 +189,12 @@ def placeholder_vector(dimension: int) -> list[float]:
     return [1.0] + [0.0] * (dimension - 1)
 
 
+def owner_of(record_id: str) -> str:
+    """The document a chunk or sentence-vector record belongs to, from its id alone: both are
+    ``{document_id}:{number}`` (``chunk_document`` and ``sentence_records`` write them so)."""
+    return record_id.rpartition(":")[0]
+
+
 def centroid(vectors: Vectors) -> list[float]:
     """The document record's vector: the normalised mean of its chunks (Chroma needs one per record)."""
     if not len(vectors):
