@@ -138,9 +138,22 @@ def test_the_store_backed_index_follows_writes_and_restarts_from_disk(fresh_serv
     restarted = LexicalIndexes(store, directory, background=False)
     again = restarted.get("default")
     assert restarted.rebuilt.get("default", 0) == 0  # nothing re-tokenised after a restart
+    # and the chunks came back from the saved index, every field as the store has them
+    assert sorted(again.chunks, key=lambda c: c.id) == sorted(store.all_chunks("default"), key=lambda c: c.id)
     query = "harbour ferry quokka"
     assert [(c.id, round(s, 4)) for c, s in again.search(query, 10)] == [
         (c.id, round(s, 4)) for c, s in indexes.get("default").search(query, 10)
+    ]
+    # what changed while it was down is applied on the next start: a delete and a new document
+    store.delete_document("default", next(d.id for d in store.list_documents("default") if d.source == "n0.txt"))
+    (docs / "w.txt").write_text("The wombat digs long burrows.", encoding="utf-8")
+    ingestor.ingest_paths([docs / "w.txt"], collection="default")
+    later = LexicalIndexes(store, directory, background=False)
+    assert sorted(later.get("default").chunks, key=lambda c: c.id) == sorted(
+        store.all_chunks("default"), key=lambda c: c.id
+    )
+    assert later.rebuilt["default"] == 1 and [c.source for c, _ in later.get("default").search("wombat", 3)] == [
+        "w.txt"
     ]
 
 

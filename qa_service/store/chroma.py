@@ -49,6 +49,7 @@ _VERSION_KEY = "qa_version"
 _ID_BATCH = 500  # document ids per "$in" filter
 _PAGE = 5000  # records per get(): one get() of a whole large collection fails in embedded Chroma
 # ("too many SQL variables", seen at 100k chunks)
+_ID_PAGE = 50_000  # ids per get() when nothing else is read: 100k ids in 0.6 s this way, 2.4 s by 5000
 
 
 class ChromaStore:
@@ -334,7 +335,7 @@ class ChromaStore:
         collection = self._sentences(name)
         if collection is None:
             return []
-        return [(rid, owner_of(rid)) for rid, _, _ in _get_all(collection, include=[])]
+        return [(rid, owner_of(rid)) for rid, _, _ in _get_all(collection, include=[], page=_ID_PAGE)]
 
     def delete_sentence_records(self, name: str, record_ids: Sequence[str]) -> None:
         collection = self._sentences(name)
@@ -387,7 +388,8 @@ class ChromaStore:
     def chunk_owners(self, name: str) -> list[tuple[str, str | None]]:
         """(chunk id, document id) of every chunk, from the ids alone (a restart at 100k chunks reads no
         texts or metadata to find orphans)."""
-        return [(cid, owner_of(cid)) for cid, _, _ in _get_all(self._chunks(name, create=True), include=[])]
+        rows = _get_all(self._chunks(name, create=True), include=[], page=_ID_PAGE)
+        return [(cid, owner_of(cid)) for cid, _, _ in rows]
 
     def delete_chunks(self, name: str, chunk_ids: Sequence[str]) -> None:
         self._delete_ids(self._chunks(name), chunk_ids)
@@ -427,15 +429,16 @@ class ChromaStore:
 
 
 def _get_all(
-    collection: Any, *, include: list[str], where: dict[str, Any] | None = None
+    collection: Any, *, include: list[str], where: dict[str, Any] | None = None, page: int | None = None
 ) -> Iterator[tuple[str, Any, Any]]:
-    """(id, document, metadata) of every record (matching ``where``), read a page at a time."""
+    """(id, document, metadata) of every record (matching ``where``), read ``page`` (default _PAGE) at a time."""
+    page = page or _PAGE
     offset = 0
     while True:
-        found = collection.get(include=include, limit=_PAGE, offset=offset, where=where)
+        found = collection.get(include=include, limit=page, offset=offset, where=where)
         texts = found.get("documents") or [None] * len(found["ids"])
         metas = found.get("metadatas") or [None] * len(found["ids"])
         yield from zip(found["ids"], texts, metas, strict=True)
-        if len(found["ids"]) < _PAGE:
+        if len(found["ids"]) < page:
             return
-        offset += _PAGE
+        offset += page
