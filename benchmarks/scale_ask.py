@@ -117,7 +117,7 @@ def copies(base: list[BaseDocument], first: int, last: int) -> Iterator[StoredDo
                 dataclasses.replace(c, id=f"{document.id}:{c.index:05d}", document_id=document.id, source=source)
                 for c in item.chunks
             ]
-            vectors = SentenceVectors(SentenceVectors.key(item.spans), sentence_vectors)
+            vectors = SentenceVectors(SentenceVectors.key(item.spans), sentence_vectors, spans=item.spans)
             yield StoredDocument(document, chunks, chunk_vectors, sentence_vectors=vectors)
 
 

@@ -143,7 +143,11 @@ def test_sentence_vectors_left_by_a_crash_are_found_and_removed(fresh_services: 
     kept = store.sentence_owners("default")
     assert kept and integrity_problems(store, "default") == []
     # What a crash between writing a document's sentence vectors and its record leaves behind.
-    rows = sentence_records("ghost", SentenceVectors("k", np.ones((3, 384), dtype=np.float32)))
+    from qa_service.domain import Chunk
+
+    ghost = Chunk(id="ghost:00000", document_id="ghost", index=0, start=0, end=30, text="", source="")
+    spans = [(0, 9), (10, 19), (20, 29)]
+    rows = sentence_records(SentenceVectors("k", np.ones((3, 384), dtype=np.float32), spans=spans), [ghost])
     sentences = store._sentences("default", create=True)  # the crash is simulated below the store's API
     assert sentences is not None
     sentences.add(

@@ -157,19 +157,27 @@ def test_the_store_backed_index_follows_writes_and_restarts_from_disk(fresh_serv
     ]
 
 
-def test_sentence_vectors_round_trip_and_foreign_records_are_ignored() -> None:
+def test_sentence_vectors_round_trip_per_chunk_and_foreign_records_are_ignored() -> None:
+    from qa_service.domain import Chunk
     from qa_service.store.records import SentenceVectors, sentence_records, sentence_vectors_from
 
-    vectors = np.random.default_rng(0).standard_normal((5000, 8)).astype(np.float32)
-    item = SentenceVectors("k", vectors)
-    rows = sentence_records("doc", item)
-    assert len(rows) == 3
-    back = sentence_vectors_from([r[1] for r in rows][::-1])
-    assert back is not None and np.array_equal(back.vectors, vectors)
-    assert sentence_vectors_from([r[1] for r in rows[:2]]) is None  # a part missing
-    foreign = [{**r[1], "dtype": "float16"} for r in rows]
-    assert sentence_vectors_from(foreign) is None
-    # Records written before the vectors moved into the metadata kept them in the record's document.
-    legacy = [{k: v for k, v in r[1].items() if k != "vectors"} for r in rows]
-    back = sentence_vectors_from(legacy, [str(r[1]["vectors"]) for r in rows])
-    assert back is not None and np.array_equal(back.vectors, vectors)
+    spans = [(0, 10), (11, 20), (21, 30), (31, 40), (41, 50)]
+    vectors = np.random.default_rng(0).standard_normal((5, 8)).astype(np.float32)
+    item = SentenceVectors(SentenceVectors.key(spans), vectors, spans=spans)
+    chunks = [
+        Chunk(id="doc:00000", document_id="doc", index=0, start=0, end=25, text="", source=""),
+        Chunk(id="doc:00001", document_id="doc", index=1, start=18, end=50, text="", source=""),
+        Chunk(id="doc:00002", document_id="doc", index=2, start=41, end=50, text="", source=""),
+    ]
+    rows = sentence_records(item, chunks)
+    assert [r[0] for r in rows] == [c.id for c in chunks]
+    # each record holds exactly the sentences its chunk overlaps (one across two chunks is in both)
+    for (_, meta, _), first, last in zip(rows, [0, 1, 4], [3, 5, 5], strict=True):
+        back = sentence_vectors_from(meta)
+        assert back is not None and back.first == first and back.spans_key == item.spans_key
+        assert np.array_equal(back.vectors, vectors[first:last])
+    assert sentence_vectors_from({**rows[0][1], "dtype": "float16"}) is None  # another format
+    assert sentence_vectors_from({**rows[0][1], "rows": 7}) is None  # damaged
+    # Per-document records written before these (no "first") are not read: those sentences get embedded.
+    legacy = {k: v for k, v in rows[0][1].items() if k != "first"} | {"part": 0, "parts": 1}
+    assert sentence_vectors_from(legacy) is None

@@ -173,24 +173,27 @@ def test_whole_collection_reads_are_paged(services: Services, collection: str, m
     assert sorted(services.store.chunk_owners(collection)) == sorted((c.id, c.document_id) for c in chunks)
 
 
-def test_sentence_vectors_stored_at_ingestion_are_the_sentences_embeddings(
-    services: Services, collection: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_sentence_vectors_stored_at_ingestion_are_the_sentences_embeddings(services: Services, collection: str) -> None:
     import numpy as np
 
     from qa_service.ingest.sentences import document_sentences
-    from qa_service.store import records
     from qa_service.store.records import SentenceVectors
 
-    monkeypatch.setattr(records, "SENTENCES_PER_RECORD", 4)  # the article's sentences span many records
     document_id = services.ingestor.ingest_paths([SEEDS], collection=collection).results[0].document_id
     assert document_id is not None
     document = services.store.get_document(collection, document_id)
     spans = document_sentences(document.text, document.blocks)
-    stored = services.store.sentence_vectors(collection, [document_id, "0123456789abcdef"]).get(document_id)
-    assert stored is not None and stored.spans_key == SentenceVectors.key(spans)
     expected = services.embedder.embed_texts([document.text[a:b] for a, b in spans])
-    assert stored.vectors.shape == expected.shape
-    assert np.allclose(stored.vectors, expected, atol=1e-4)
+    chunks = [c for c in services.store.all_chunks(collection) if c.document_id == document_id]
+    stored = services.store.sentence_vectors(collection, [*(c.id for c in chunks), "0123456789abcdef:00000"])
+    assert set(stored) == {c.id for c in chunks}
+    covered: set[int] = set()
+    for chunk in chunks:  # each chunk's record: the vectors of exactly the sentences it overlaps
+        vectors = stored[chunk.id]
+        rows = [i for i, (a, b) in enumerate(spans) if a < chunk.end and b > chunk.start]
+        assert vectors.spans_key == SentenceVectors.key(spans) and vectors.first == rows[0]
+        assert np.allclose(vectors.vectors, expected[rows[0] : rows[-1] + 1], atol=1e-4)
+        covered.update(rows)
+    assert covered == set(range(len(spans)))
     services.store.delete_document(collection, document_id)
-    assert services.store.sentence_vectors(collection, [document_id]) == {}
+    assert services.store.sentence_vectors(collection, [c.id for c in chunks]) == {}

@@ -8,6 +8,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -34,19 +35,19 @@ _NUMBER_PHRASE = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class CachedDocument:
-    """A document with what ranking reads of it: sentence spans, heading paths and, when they were stored at
-    ingestion for these very spans, the sentence vectors (row i for span i)."""
+    """A document with what ranking reads of it: sentence spans (and their key, which stored sentence
+    vectors must carry to be used) and heading paths."""
 
     document: Document
     spans: list[tuple[int, int]]
     blocks: BlockIndex
-    vectors: Vectors | None = None
+    spans_key: str = ""
 
 
 class DocumentCache:
-    """Documents and their sentence spans by id (ids are content hashes, so an entry never goes stale).
-    What a question misses is loaded in one batch: two or three store round trips however many documents
-    its chunks come from."""
+    """Documents with their sentence spans, and chunks' stored sentence vectors, by id (ids are content
+    hashes, so an entry never goes stale). What a question misses is loaded in one batch each: a store
+    round trip for its documents and one for its chunks' vectors, however many it retrieved."""
 
     def __init__(
         self,
@@ -54,12 +55,12 @@ class DocumentCache:
         size: int = 256,
         *,
         load_vectors: Callable[[str, Sequence[str]], dict[str, SentenceVectors]] | None = None,
+        vector_size: int = 4096,
     ) -> None:
         self._load = load
         self._load_vectors = load_vectors
-        self._size = size
-        self._items: OrderedDict[tuple[str, str], CachedDocument] = OrderedDict()
-        self._lock = threading.Lock()
+        self._documents: _Lru[CachedDocument] = _Lru(size)
+        self._vectors: _Lru[SentenceVectors | None] = _Lru(vector_size)  # None: none stored for that chunk
 
     def get(self, collection: str, document_id: str) -> tuple[Document, list[tuple[int, int]]]:
         entry = self.entry(collection, document_id)
@@ -73,34 +74,52 @@ class DocumentCache:
 
     def entries(self, collection: str, document_ids: Sequence[str]) -> dict[str, CachedDocument]:
         """These documents by id (absent: deleted since they were retrieved)."""
-        out: dict[str, CachedDocument] = {}
+        out, missing = self._documents.find(collection, document_ids)
+        if missing:
+            for document_id, document in self._load(collection, missing).items():
+                spans = document_sentences(document.text, document.blocks)
+                blocks = BlockIndex(document.text, document.blocks)
+                out[document_id] = CachedDocument(document, spans, blocks, SentenceVectors.key(spans))
+                self._documents.put(collection, document_id, out[document_id])
+        return out
+
+    def chunk_vectors(self, collection: str, chunk_ids: Sequence[str]) -> dict[str, SentenceVectors]:
+        """The stored sentence vectors of these chunks (absent: none stored)."""
+        found, missing = self._vectors.find(collection, chunk_ids)
+        if missing and self._load_vectors is not None:
+            loaded = self._load_vectors(collection, missing)
+            for chunk_id in missing:
+                found[chunk_id] = loaded.get(chunk_id)
+                self._vectors.put(collection, chunk_id, found[chunk_id])
+        return {k: v for k, v in found.items() if v is not None}
+
+
+_T = TypeVar("_T")
+
+
+class _Lru(Generic[_T]):
+    """A thread-safe least-recently-used map of (collection, id) -> value."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[str, str], _T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def find(self, collection: str, ids: Sequence[str]) -> tuple[dict[str, _T], list[str]]:
+        """(what is cached, by id; the ids that are not, each once)."""
+        found: dict[str, _T] = {}
         with self._lock:
-            for document_id in document_ids:
-                key = (collection, document_id)
+            for key in ((collection, i) for i in ids):
                 if key in self._items:
                     self._items.move_to_end(key)
-                    out[document_id] = self._items[key]
-        missing = [d for d in dict.fromkeys(document_ids) if d not in out]
-        if not missing:
-            return out
-        documents = self._load(collection, missing)
-        stored = self._load_vectors(collection, list(documents)) if self._load_vectors is not None else {}
-        for document_id, document in documents.items():
-            spans = document_sentences(document.text, document.blocks)
-            vectors = stored.get(document_id)
-            usable = vectors is not None and vectors.spans_key == SentenceVectors.key(spans)
-            out[document_id] = CachedDocument(
-                document,
-                spans,
-                BlockIndex(document.text, document.blocks),
-                vectors.vectors if usable and vectors is not None and len(vectors.vectors) == len(spans) else None,
-            )
+                    found[key[1]] = self._items[key]
+        return found, [i for i in dict.fromkeys(ids) if i not in found]
+
+    def put(self, collection: str, key: str, value: _T) -> None:
         with self._lock:
-            for document_id in documents:
-                self._items[(collection, document_id)] = out[document_id]
+            self._items[(collection, key)] = value
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
-        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,16 +248,22 @@ class EvidenceRanker:
         seen: set[tuple[str, int]] = set()
         out: list[_Candidate] = []
         entries = self._documents.entries(collection, [s.chunk.document_id for s in chunks])
+        stored = self._documents.chunk_vectors(collection, [s.chunk.id for s in chunks])
         for rank, scored in enumerate(chunks):
             chunk = scored.chunk
             entry = entries.get(chunk.document_id)
             if entry is None:  # deleted between retrieval and now: its chunks are no longer evidence
                 continue
+            vectors = stored.get(chunk.id)
+            if vectors is not None and vectors.spans_key != entry.spans_key:
+                vectors = None  # computed for other spans (another splitter): embedded instead
             doc = entry.document
             for row, (start, end) in enumerate(entry.spans):
                 if start < chunk.end and end > chunk.start and (doc.id, start) not in seen:
                     seen.add((doc.id, start))
-                    vector = entry.vectors[row] if entry.vectors is not None else None
+                    vector = None
+                    if vectors is not None and 0 <= row - vectors.first < len(vectors.vectors):
+                        vector = vectors.vectors[row - vectors.first]
                     lead = entry.spans[row - 1][0] if row > 0 else None
                     text = doc.text[start:end]
                     out.append(_Candidate(doc, chunk.id, start, end, text, vector, scored.score, rank, lead))

@@ -241,7 +241,7 @@ class Ingestor:
             sentence_vectors = None
             if self._sentence_vectors:
                 rows = vectors[sentence_offset : sentence_offset + len(item_spans)]
-                sentence_vectors = SentenceVectors(SentenceVectors.key(item_spans), rows)
+                sentence_vectors = SentenceVectors(SentenceVectors.key(item_spans), rows, spans=item_spans)
                 sentence_offset += len(item_spans)
             items.append(
                 StoredDocument(

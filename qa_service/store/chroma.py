@@ -310,7 +310,7 @@ class ChromaStore:
             row
             for item in items
             if item.sentence_vectors is not None
-            for row in sentence_records(item.document.id, item.sentence_vectors)
+            for row in sentence_records(item.sentence_vectors, item.chunks)
         ]
         if not rows:
             return
@@ -342,28 +342,18 @@ class ChromaStore:
         if collection is not None:
             self._delete_ids(collection, record_ids)
 
-    def sentence_vectors(self, name: str, document_ids: Sequence[str]) -> dict[str, SentenceVectors]:
-        """The vectors stored for these documents' sentences, by document id (absent: none stored, or not
-        all of them). Read by record id, two gets at most: every first part, then any further parts of a
-        document too long for one record (a filter on the document id costs three times a lookup)."""
+    def sentence_vectors(self, name: str, chunk_ids: Sequence[str]) -> dict[str, SentenceVectors]:
+        """The stored vectors of the sentences each of these chunks overlaps, by chunk id, in one get
+        (absent: none stored, or in a format this reader does not use)."""
         collection = self._sentences(name)
-        if collection is None or not document_ids:
+        if collection is None or not chunk_ids:
             return {}
-        include = ["documents", "metadatas"]  # documents: where records written before 0518c6c keep them
-        found = collection.get(ids=[f"{d}:0" for d in dict.fromkeys(document_ids)], include=include)
-        parts: dict[str, list[tuple[Mapping[str, Any], str | None]]] = {}
-        for rid, text, meta in zip(found["ids"], found["documents"], found["metadatas"], strict=True):
-            parts.setdefault(owner_of(rid), []).append((meta, text))
-        more = [f"{d}:{p}" for d, rows in parts.items() for p in range(1, int(rows[0][0].get("parts", 1)))]
-        if more:
-            rest = collection.get(ids=more, include=include)
-            for rid, text, meta in zip(rest["ids"], rest["documents"], rest["metadatas"], strict=True):
-                parts.setdefault(owner_of(rid), []).append((meta, text))
+        found = collection.get(ids=list(dict.fromkeys(chunk_ids)), include=["metadatas"])
         out = {}
-        for document_id, rows in parts.items():
-            vectors = sentence_vectors_from([m for m, _ in rows], [t for _, t in rows])
+        for chunk_id, meta in zip(found["ids"], found["metadatas"], strict=True):
+            vectors = sentence_vectors_from(meta)
             if vectors is not None:
-                out[document_id] = vectors
+                out[chunk_id] = vectors
         return out
 
     # -- chunks --------------------------------------------------------------------------------

@@ -27,7 +27,6 @@ from qa_service.settings import COLLECTION_PATTERN
 
 DOCS_SUFFIX = "__docs"
 SENTENCES_SUFFIX = "__sent"  # short: Chroma names are at most 63 characters, ours 57
-SENTENCES_PER_RECORD = 2048  # a long document's sentence vectors span several records of ~4 MB
 _COLLECTION_NAME = re.compile(COLLECTION_PATTERN)
 
 # A document's life: received -> parsed -> chunked -> embedded -> ready, or failed (with the reason).
@@ -89,11 +88,14 @@ class StoredDocument:
 
 @dataclass(frozen=True, slots=True)
 class SentenceVectors:
-    """The vectors of a document's sentence spans, row i for span i. ``spans_key`` identifies the spans
-    they were computed for: a reader whose sentence splitter cuts differently gets none (and embeds)."""
+    """Vectors of consecutive sentence spans of a document: row i embeds span ``first + i``. ``spans_key``
+    identifies the document's spans they were computed for: a reader whose sentence splitter cuts
+    differently uses none (and embeds). ``spans``: the spans themselves, given when writing."""
 
     spans_key: str
     vectors: Vectors
+    first: int = 0
+    spans: Sequence[tuple[int, int]] = ()
 
     @staticmethod
     def key(spans: Sequence[tuple[int, int]]) -> str:
@@ -101,53 +103,52 @@ class SentenceVectors:
         return hashlib.sha1(flat, usedforsecurity=False).hexdigest()[:16]
 
 
-def sentence_records(document_id: str, item: SentenceVectors) -> list[tuple[str, dict[str, str | int], list[float]]]:
-    """(id, metadata, vector) of the records holding a document's sentence vectors: float32 rows (exactly
-    what embedding at question time gives; float16 would halve the disk) as base64 text in the metadata,
-    SENTENCES_PER_RECORD rows per record. The records are read by document id, never searched; Chroma
-    still needs a vector for each. Not in the record's document: Chroma full-text indexes documents by
-    trigram, which made writing them 40x slower (500 against 19,500 sentences/s, benchmarks/scale_ask)."""
-    if not len(item.vectors):
-        return []
+def sentence_records(
+    item: SentenceVectors, chunks: Sequence[Chunk]
+) -> list[tuple[str, dict[str, str | int], list[float]]]:
+    """(id, metadata, vector) of the records holding a document's sentence vectors: one per chunk, keyed
+    by the chunk's id, with the vectors of the sentences the chunk overlaps (a question reads exactly the
+    records of the chunks it retrieved: ~10 sentences each, not the whole document, which at 100k chunks
+    was 42 ms of Chroma reads and 18 ms of decoding a question). A sentence across two chunks is in both.
+    Float32 rows (exactly what embedding at question time gives) as base64 text in the metadata; Chroma
+    still needs a vector for each record. Not in the record's document: Chroma full-text indexes documents
+    by trigram, which made writing them 40x slower (500 against 19,500 sentences/s, benchmarks/scale_ask)."""
     rows = item.vectors.astype(np.float32)
-    parts = -(-len(rows) // SENTENCES_PER_RECORD)
+    if not len(rows) or len(item.spans) != len(rows):
+        return []
+    starts = np.fromiter((a for a, _ in item.spans), np.int64, len(item.spans))
+    ends = np.fromiter((b for _, b in item.spans), np.int64, len(item.spans))
     out = []
-    for part in range(parts):
-        block = rows[part * SENTENCES_PER_RECORD : (part + 1) * SENTENCES_PER_RECORD]
+    for chunk in chunks:
+        first = int(np.searchsorted(ends, chunk.start, side="right"))  # the first span ending after its start
+        last = int(np.searchsorted(starts, chunk.end, side="left"))  # spans starting before its end
+        if last <= first:
+            continue
+        block = rows[first:last]
         meta: dict[str, str | int] = {
-            "document_id": document_id,
-            "part": part,
-            "parts": parts,
+            "document_id": chunk.document_id,
+            "first": first,
             "rows": len(block),
-            "dimension": int(rows.shape[1]) if rows.ndim == 2 else 0,
+            "dimension": int(rows.shape[1]),
             "spans_key": item.spans_key,
             "dtype": "float32",
+            "vectors": base64.b64encode(block.tobytes()).decode("ascii"),
         }
-        meta["vectors"] = base64.b64encode(block.tobytes()).decode("ascii")
-        out.append((f"{document_id}:{part}", meta, centroid(block.astype(np.float32))))
+        out.append((chunk.id, meta, centroid(block)))
     return out
 
 
-def sentence_vectors_from(
-    metas: Sequence[Mapping[str, Any]], documents: Sequence[str | None] | None = None
-) -> SentenceVectors | None:
-    """The vectors back from a document's records; None unless every part is there and they agree.
-    ``documents``: the records' documents, where records written before the vectors moved into the
-    metadata keep them."""
-    texts = [m.get("vectors") or (documents[i] if documents else None) for i, m in enumerate(metas)]
-    parts = sorted(zip(metas, texts, strict=True), key=lambda p: int(p[0]["part"]))
-    if not parts or len(parts) != int(parts[0][0]["parts"]) or len({str(m["spans_key"]) for m, _ in parts}) != 1:
+def sentence_vectors_from(meta: Mapping[str, Any] | None) -> SentenceVectors | None:
+    """A chunk's sentence vectors back from its record; None for a record of another format (such as the
+    per-document records written before these) or a damaged one: the sentences get embedded instead."""
+    if not meta or "first" not in meta or not isinstance(meta.get("vectors"), str):
         return None
-    try:  # records of another format (or damaged) are not used: the sentences get embedded instead
-        blocks = [
-            np.frombuffer(base64.b64decode(str(text)), dtype=np.dtype(str(m.get("dtype")))).reshape(
-                int(m["rows"]), int(m["dimension"])
-            )
-            for m, text in parts
-        ]
-    except (ValueError, TypeError):
+    try:
+        block = np.frombuffer(base64.b64decode(meta["vectors"]), dtype=np.dtype(str(meta.get("dtype"))))
+        vectors = block.reshape(int(meta["rows"]), int(meta["dimension"])).astype(np.float32)
+    except (ValueError, TypeError, KeyError):
         return None
-    return SentenceVectors(str(parts[0][0]["spans_key"]), np.vstack(blocks).astype(np.float32))
+    return SentenceVectors(str(meta["spans_key"]), vectors, first=int(meta["first"]))
 
 
 def record_metadata(item: StoredDocument, fingerprint: str) -> dict[str, str | int]:
