@@ -135,6 +135,7 @@ class _Candidate:
     retrieval: float  # the fused score of the chunk it was found in
     chunk_rank: int  # that chunk's rank (0: the best)
     lead_start: int | None  # where the sentence before it starts (None: it opens the document)
+    path: tuple[str, ...]  # the heading path at its start
 
 
 class EvidenceRanker:
@@ -150,8 +151,7 @@ class EvidenceRanker:
         if not candidates:
             return []
         stems = [set(stem_terms(c.text)) for c in candidates]
-        entries = self._documents.entries(collection, [c.document.id for c in candidates])
-        paths = [entries[c.document.id].blocks.path_at(c.start) for c in candidates]
+        paths = [c.path for c in candidates]
         heading_stems = [set(stem_terms(path[-1])) if path else set() for path in paths]
         idf = _idf(question.key_terms, stems)
         # Names already score in the names feature; in term overlap they count half, so what the question
@@ -266,7 +266,8 @@ class EvidenceRanker:
                         vector = vectors.vectors[row - vectors.first]
                     lead = entry.spans[row - 1][0] if row > 0 else None
                     text = doc.text[start:end]
-                    out.append(_Candidate(doc, chunk.id, start, end, text, vector, scored.score, rank, lead))
+                    path = entry.blocks.path_at(start)
+                    out.append(_Candidate(doc, chunk.id, start, end, text, vector, scored.score, rank, lead, path))
         return out
 
 

@@ -329,7 +329,7 @@ class ChromaStore:
         if collection is not None and document_ids:
             collection.delete(where={"document_id": {"$in": list(document_ids)}})
 
-    def sentence_owners(self, name: str) -> list[tuple[str, str | None]]:
+    def sentence_owners(self, name: str) -> list[tuple[str, str]]:
         """(record id, document id) of every sentence-vector record, from the ids alone (reading the
         metadata would read every stored vector)."""
         collection = self._sentences(name)
@@ -375,7 +375,7 @@ class ChromaStore:
             out.extend(chunk_from(cid, text, meta) for cid, text, meta in rows if meta and text is not None)
         return sorted(out, key=lambda c: (c.document_id, c.index))
 
-    def chunk_owners(self, name: str) -> list[tuple[str, str | None]]:
+    def chunk_owners(self, name: str) -> list[tuple[str, str]]:
         """(chunk id, document id) of every chunk, from the ids alone (a restart at 100k chunks reads no
         texts or metadata to find orphans)."""
         rows = _get_all(self._chunks(name, create=True), include=[], page=_ID_PAGE)

@@ -15,8 +15,8 @@ def remove_orphan_records(store: ChromaStore, name: str) -> int:
     fails them."""
     states = {info.id: info.state for info in store.list_documents(name)}
 
-    def gone(doc_id: str | None) -> bool:
-        return states.get(doc_id or "", FAILED) == FAILED
+    def gone(doc_id: str) -> bool:
+        return states.get(doc_id, FAILED) == FAILED
 
     chunks = [cid for cid, doc_id in store.chunk_owners(name) if gone(doc_id)]
     store.delete_chunks(name, chunks)
@@ -28,7 +28,7 @@ def remove_orphan_records(store: ChromaStore, name: str) -> int:
 def integrity_problems(store: ChromaStore, name: str) -> list[str]:
     """What a reader could trip over: orphan chunks or sentence vectors, ready documents missing chunks.
     Empty when sound."""
-    counts = Counter(doc_id for _, doc_id in store.chunk_owners(name) if doc_id is not None)
+    counts = Counter(doc_id for _, doc_id in store.chunk_owners(name))
     infos = {info.id: info for info in store.list_documents(name)}
     problems = []
     for doc_id, count in counts.items():
@@ -38,7 +38,7 @@ def integrity_problems(store: ChromaStore, name: str) -> list[str]:
     for info in infos.values():
         if info.state == READY and counts.get(info.id, 0) != info.chunk_count:
             problems.append(f"{info.id} is ready with {counts.get(info.id, 0)} of {info.chunk_count} chunks")
-    vectors = Counter(doc_id or "" for _, doc_id in store.sentence_owners(name))
+    vectors = Counter(doc_id for _, doc_id in store.sentence_owners(name))
     for owner, count in vectors.items():
         found = infos.get(owner)
         if found is None or found.state == FAILED:

@@ -116,8 +116,7 @@ def sentence_records(
     rows = item.vectors.astype(np.float32)
     if not len(rows) or len(item.spans) != len(rows):
         return []
-    starts = np.fromiter((a for a, _ in item.spans), np.int64, len(item.spans))
-    ends = np.fromiter((b for _, b in item.spans), np.int64, len(item.spans))
+    starts, ends = np.asarray(item.spans, dtype=np.int64).reshape(-1, 2).T
     out = []
     for chunk in chunks:
         first = int(np.searchsorted(ends, chunk.start, side="right"))  # the first span ending after its start
