@@ -9,8 +9,9 @@ block that fits, sentences never run across blocks, and every offset knows its h
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 BlockKind = Literal["heading", "paragraph", "list_item", "term", "description", "table_row", "code"]
 KIND_CODES: dict[str, BlockKind] = {
@@ -44,9 +45,9 @@ class Block:
         return [_CODE_OF[self.kind], self.start, self.end, self.level]
 
     @classmethod
-    def decode(cls, row: list[object]) -> Block:
+    def decode(cls, row: Sequence[Any]) -> Block:
         code, start, end, level = row
-        return cls(KIND_CODES[str(code)], int(str(start)), int(str(end)), int(str(level)))
+        return cls(KIND_CODES[code], int(start), int(end), int(level))
 
 
 def assemble(pages: list[list[RawBlock]]) -> tuple[str, tuple[Block, ...], tuple[int, ...]]:
@@ -76,25 +77,25 @@ def heading_paths(text: str, blocks: tuple[Block, ...]) -> list[tuple[str, ...]]
     """The heading path of each block: the headings above it (a heading's own path ends with itself; a
     description, and code or list items after a term, end with their term)."""
     stack: list[tuple[int, str]] = []
+    base: tuple[str, ...] = ()  # the headings on the stack
     term: str | None = None
     paths: list[tuple[str, ...]] = []
     for block in blocks:
-        label = _label(text[block.start : block.end])
         if block.kind == "heading":
             level = block.level or 1
             while stack and stack[-1][0] >= level:
                 stack.pop()
-            stack.append((level, label))
-            paths.append(tuple(h for _, h in stack))
+            stack.append((level, _label(text[block.start : block.end])))
+            base = tuple(h for _, h in stack)
+            paths.append(base)
             term = None
             continue
         if block.kind == "term":
-            term = label
-            paths.append(tuple(h for _, h in stack))
+            term = _label(text[block.start : block.end])
+            paths.append(base)
             continue
         if block.kind != "description":
             term = None if block.kind not in ("code", "table_row", "list_item") else term
-        base = tuple(h for _, h in stack)
         paths.append((*base, term) if term and block.kind in ("description", "code", "list_item") else base)
     return paths
 
