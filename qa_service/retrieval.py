@@ -80,13 +80,15 @@ class HybridRetriever:
         return [(cached.by_id[cid], sim) for cid, sim in hits if cid in cached.by_id]
 
     def prevalence(self, words: set[str], *, collection: str) -> dict[str, float]:
-        """How common each word is in the collection (see ``LexicalIndex.prevalence``)."""
-        index = self.lexical_index(collection)
+        """How common each word is in the collection (see ``LexicalIndex.prevalence``), as of the last
+        search: asked right after one, it need not ask the store again whether the collection changed."""
+        index = self._indexes.latest(collection)
         return {w: index.prevalence(w) for w in words}
 
     def term_shares(self, terms: set[str], *, collection: str) -> dict[str, float]:
-        """The share of the collection's chunks holding each stemmed term (see ``LexicalIndex.term_share``)."""
-        index = self.lexical_index(collection)
+        """The share of the collection's chunks holding each stemmed term (see ``LexicalIndex.term_share``),
+        as of the last search."""
+        index = self._indexes.latest(collection)
         return {t: index.term_share(t) for t in terms}
 
     def retrieve_dense(
