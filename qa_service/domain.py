@@ -6,6 +6,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from qa_service.ingest.blocks import Block
 
 # A citation marker in an answer: "[n]" not glued to a word or bracket, so quoted code such as
@@ -14,6 +17,7 @@ CITATION_MARKER = re.compile(r"(?<![\w\]\[])\[(\d{1,3})\]")
 
 
 MetadataValue = str | int | float | bool | list[str]
+Spans = npt.NDArray[np.int64]  # (n, 2): start and end of each span, in order
 ClaimKind = Literal["claim", "denial", "dispute"]
 
 
@@ -51,6 +55,9 @@ class Document:
     blocks: tuple[Block, ...] = ()  # structure: headings, paragraphs, terms, rows... (ingest/blocks.py)
     # User metadata: given at upload, or from Markdown front matter; ``tags`` (a list) is filterable.
     metadata: dict[str, MetadataValue] = field(default_factory=dict)
+    # Its sentence spans as cut at ingestion (``ingest/sentences.py``), read back with the document so a
+    # question need not split it again; None where they were not stored (they are computed then).
+    sentences: Spans | None = field(default=None, compare=False, repr=False)
 
     def page_at(self, offset: int) -> int | None:
         """1-based page holding ``offset`` (PDF only)."""

@@ -67,7 +67,9 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None, refu
         rrf_k=settings.retrieval.rrf_k,
         lexical_directory=settings.data_dir / "lexical",
     )
-    documents = DocumentCache(store.get_documents, load_vectors=store.sentence_vectors)
+    documents = DocumentCache(
+        store.get_documents, settings.retrieval.document_cache_mb << 20, load_vectors=store.sentence_vectors
+    )
     ranker = EvidenceRanker(embedder=embedder, documents=documents)
     answerer = Answerer(
         retriever=retriever,

@@ -68,6 +68,12 @@ class RetrievalSettings(BaseModel):
     )
     alpha: float = Field(default=0.5, ge=0.0, le=1.0, description="weight of the dense score in convex fusion")
     rrf_k: int = Field(default=60, ge=1, description="reciprocal rank fusion constant")
+    document_cache_mb: int = Field(
+        default=64,
+        ge=0,
+        description="memory for the documents evidence ranking reads (text, sentence spans, structure); a question "
+        "whose documents are not held reads them from the store",
+    )
 
 
 class AnsweringSettings(BaseModel):

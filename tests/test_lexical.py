@@ -181,3 +181,37 @@ def test_sentence_vectors_round_trip_per_chunk_and_foreign_records_are_ignored()
     # Per-document records written before these (no "first") are not read: those sentences get embedded.
     legacy = {k: v for k, v in rows[0][1].items() if k != "first"} | {"part": 0, "parts": 1}
     assert sentence_vectors_from(legacy) is None
+
+
+def test_document_cache_reads_stored_spans_loads_misses_in_one_batch_and_holds_at_most_its_bytes() -> None:
+    from qa_service.answering.evidence import CachedDocument, DocumentCache
+    from qa_service.domain import Document
+    from qa_service.ingest.sentences import document_sentences
+
+    text = "One sentence here. Another one follows it. " * 50
+    spans = np.asarray(document_sentences(text, ()), dtype=np.int64)
+    docs = {f"d{i}": Document(id=f"d{i}", source=f"{i}.txt", title="", text=text, media_type="text/plain",
+                              sentences=spans if i % 2 else None) for i in range(6)}  # fmt: skip
+    calls: list[list[str]] = []
+
+    def load(collection: str, ids: object) -> dict[str, Document]:
+        calls.append(list(ids))  # type: ignore[call-overload]
+        return {i: docs[i] for i in calls[-1] if i in docs}
+
+    weight = CachedDocument.of(docs["d0"]).weight()
+    cache = DocumentCache(load, 3 * weight)
+    got = cache.entries("c", ["d0", "d1", "d2", "gone"])
+    assert calls == [["d0", "d1", "d2", "gone"]] and set(got) == {"d0", "d1", "d2"}
+    # stored spans are used as they are; a document without them is split, to the same spans
+    assert got["d1"].spans is docs["d1"].sentences and np.array_equal(got["d0"].spans, spans)
+    assert got["d0"].spans_key == got["d1"].spans_key
+    cache.entries("c", ["d0", "d1"])
+    assert len(calls) == 1  # hits
+    cache.entries("c", ["d3"])  # over its bytes: the least recently used (d2) goes
+    cache.entries("c", ["d0", "d1", "d3"])
+    assert len(calls) == 2
+    cache.entries("c", ["d2"])
+    assert calls[-1] == ["d2"]
+    # spans that do not fit the text (a damaged record) are not trusted
+    bad = Document(id="x", source="x", title="", text="Short. Text.", media_type="text/plain", sentences=spans)
+    assert CachedDocument.of(bad).spans.tolist() == [[0, 6], [7, 12]]

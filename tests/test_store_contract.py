@@ -12,6 +12,7 @@ import pytest
 
 from qa_service.embeddings import SentenceTransformerEmbedder
 from qa_service.errors import ConfigurationError, NotFoundError, ServiceUnavailableError
+from qa_service.ingest.sentences import document_sentences
 from qa_service.services import Services, build_services
 from qa_service.settings import Settings, load_settings
 from qa_service.store import chroma as store_module
@@ -70,6 +71,9 @@ def test_ingest_lists_and_reads_back_the_document(services: Services, collection
     chunks = services.store.all_chunks(collection)
     assert len(chunks) == services.store.chunk_count(collection) == report.chunks
     assert all(document.text[c.start : c.end] == c.text for c in chunks)  # offsets point into the text
+    # Its sentence spans come back as ingestion cut them, so a question does not split it again.
+    assert document.sentences is not None
+    assert document.sentences.tolist() == [list(s) for s in document_sentences(document.text, document.blocks)]
 
 
 def test_reingest_is_idempotent_and_changes_replace(services: Services, collection: str, tmp_path: Path) -> None:

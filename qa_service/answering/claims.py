@@ -114,7 +114,7 @@ class ClaimLookup:
                     starts.add(claim.start)
                     starts.update(c.start for c in document.claims if same_person(claim.target, c.speaker))
                     if is_bare_dispute(claim, document.text):
-                        following = [a for a, _ in spans if a >= claim.end][:REBUTTAL_SENTENCES]
+                        following = [int(a) for a in spans[:, 0] if a >= claim.end][:REBUTTAL_SENTENCES]
                         starts.update(following)
             if starts:
                 out.append(Wanted(document, frozenset(starts)))

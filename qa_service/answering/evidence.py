@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -16,7 +17,7 @@ from qa_service.answering.policy import HEADING_TERM_WEIGHT, MAX_SENTENCES, NAME
 from qa_service.answering.question import QuestionAnalysis, holds_answer_type
 from qa_service.answering.ranking import HandScorer, SentenceFeatures, SentenceScorer
 from qa_service.answering.untrusted import addresses_reader
-from qa_service.domain import Chunk, Document, Evidence, ScoredChunk
+from qa_service.domain import Chunk, Document, Evidence, ScoredChunk, Spans
 from qa_service.embeddings import Embedder, Vectors
 from qa_service.errors import NotFoundError
 from qa_service.ingest.blocks import PATH_SEPARATOR, BlockIndex
@@ -39,9 +40,27 @@ class CachedDocument:
     vectors must carry to be used) and heading paths."""
 
     document: Document
-    spans: list[tuple[int, int]]
+    spans: Spans
     blocks: BlockIndex
     spans_key: str = ""
+
+    @staticmethod
+    def of(document: Document) -> CachedDocument:
+        """The spans stored with the document at ingestion where they fit its text, else split now."""
+        spans = document.sentences
+        if spans is None or (len(spans) and int(spans[-1, 1]) > len(document.text)):
+            spans = np.asarray(document_sentences(document.text, document.blocks), dtype=np.int64).reshape(-1, 2)
+        return CachedDocument(document, spans, BlockIndex(document.text, document.blocks), SentenceVectors.key(spans))
+
+    def weight(self) -> int:
+        """About the bytes it holds: text, spans, and per block and claim their objects and paths."""
+        document = self.document
+        return (
+            sys.getsizeof(document.text)
+            + 2 * self.spans.nbytes
+            + 400 * len(document.blocks)
+            + 300 * len(document.claims)
+        )
 
 
 class DocumentCache:
@@ -52,17 +71,17 @@ class DocumentCache:
     def __init__(
         self,
         load: Callable[[str, Sequence[str]], dict[str, Document]],
-        size: int = 256,
+        size_bytes: int = 64 << 20,
         *,
         load_vectors: Callable[[str, Sequence[str]], dict[str, SentenceVectors]] | None = None,
         vector_size: int = 4096,
     ) -> None:
         self._load = load
         self._load_vectors = load_vectors
-        self._documents: _Lru[CachedDocument] = _Lru(size)
+        self._documents: _Lru[CachedDocument] = _Lru(size_bytes, weigh=CachedDocument.weight)
         self._vectors: _Lru[SentenceVectors | None] = _Lru(vector_size)  # None: none stored for that chunk
 
-    def get(self, collection: str, document_id: str) -> tuple[Document, list[tuple[int, int]]]:
+    def get(self, collection: str, document_id: str) -> tuple[Document, Spans]:
         entry = self.entry(collection, document_id)
         return entry.document, entry.spans
 
@@ -77,9 +96,7 @@ class DocumentCache:
         out, missing = self._documents.find(collection, document_ids)
         if missing:
             for document_id, document in self._load(collection, missing).items():
-                spans = document_sentences(document.text, document.blocks)
-                blocks = BlockIndex(document.text, document.blocks)
-                out[document_id] = CachedDocument(document, spans, blocks, SentenceVectors.key(spans))
+                out[document_id] = CachedDocument.of(document)
                 self._documents.put(collection, document_id, out[document_id])
         return out
 
@@ -98,11 +115,14 @@ _T = TypeVar("_T")
 
 
 class _Lru(Generic[_T]):
-    """A thread-safe least-recently-used map of (collection, id) -> value."""
+    """A thread-safe least-recently-used map of (collection, id) -> value, holding at most ``capacity``
+    by ``weigh`` (by default each value weighs 1: a count)."""
 
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict[tuple[str, str], _T] = OrderedDict()
+    def __init__(self, capacity: int, weigh: Callable[[_T], int] | None = None) -> None:
+        self._capacity = capacity
+        self._weigh = weigh or (lambda _: 1)
+        self._items: OrderedDict[tuple[str, str], tuple[_T, int]] = OrderedDict()
+        self._held = 0
         self._lock = threading.Lock()
 
     def find(self, collection: str, ids: Sequence[str]) -> tuple[dict[str, _T], list[str]]:
@@ -112,14 +132,19 @@ class _Lru(Generic[_T]):
             for key in ((collection, i) for i in ids):
                 if key in self._items:
                     self._items.move_to_end(key)
-                    found[key[1]] = self._items[key]
+                    found[key[1]] = self._items[key][0]
         return found, [i for i in dict.fromkeys(ids) if i not in found]
 
     def put(self, collection: str, key: str, value: _T) -> None:
+        weight = self._weigh(value)
         with self._lock:
-            self._items[(collection, key)] = value
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+            previous = self._items.pop((collection, key), None)
+            self._held -= previous[1] if previous is not None else 0
+            self._items[(collection, key)] = (value, weight)
+            self._held += weight
+            while self._held > self._capacity and self._items:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self._held -= dropped
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,13 +283,17 @@ class EvidenceRanker:
             if vectors is not None and vectors.spans_key != entry.spans_key:
                 vectors = None  # computed for other spans (another splitter): embedded instead
             doc = entry.document
-            for row, (start, end) in enumerate(entry.spans):
-                if start < chunk.end and end > chunk.start and (doc.id, start) not in seen:
+            starts, ends = entry.spans[:, 0], entry.spans[:, 1]
+            first = int(np.searchsorted(ends, chunk.start, side="right"))  # the first span ending after its start
+            last = int(np.searchsorted(starts, chunk.end, side="left"))  # spans starting before its end
+            for row in range(first, last):
+                start, end = int(starts[row]), int(ends[row])
+                if (doc.id, start) not in seen:
                     seen.add((doc.id, start))
                     vector = None
                     if vectors is not None and 0 <= row - vectors.first < len(vectors.vectors):
                         vector = vectors.vectors[row - vectors.first]
-                    lead = entry.spans[row - 1][0] if row > 0 else None
+                    lead = int(starts[row - 1]) if row > 0 else None
                     text = doc.text[start:end]
                     path = entry.blocks.path_at(start)
                     out.append(_Candidate(doc, chunk.id, start, end, text, vector, scored.score, rank, lead, path))

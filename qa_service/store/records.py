@@ -19,7 +19,7 @@ from typing import Any, Final, Literal
 
 import numpy as np
 
-from qa_service.domain import Chunk, Claim, Document, MetadataValue
+from qa_service.domain import Chunk, Claim, Document, MetadataValue, Spans
 from qa_service.embeddings import Vectors
 from qa_service.errors import InvalidInputError
 from qa_service.ingest.blocks import Block
@@ -98,7 +98,7 @@ class SentenceVectors:
     spans: Sequence[tuple[int, int]] = ()
 
     @staticmethod
-    def key(spans: Sequence[tuple[int, int]]) -> str:
+    def key(spans: Sequence[tuple[int, int]] | Spans) -> str:
         flat = np.asarray(spans, dtype=np.int64).tobytes()
         return hashlib.sha1(flat, usedforsecurity=False).hexdigest()[:16]
 
@@ -164,8 +164,30 @@ def record_metadata(item: StoredDocument, fingerprint: str) -> dict[str, str | i
         "embedded_chunks": len(item.chunks),
         "claims": json.dumps([dataclasses.asdict(c) for c in document.claims], ensure_ascii=False),
         "blocks": json.dumps([b.encode() for b in document.blocks], separators=(",", ":")),
+        **sentence_fields(item),
         **user_metadata(document.metadata),
     }
+
+
+def sentence_fields(item: StoredDocument) -> dict[str, str]:
+    """The document's sentence spans, as the vectors stored with it were cut (int32 pairs as base64):
+    a question's ranking reads them instead of splitting each document it misses in the cache again
+    (1 ms per 12k characters, for each of the 5 to 10 documents a question retrieves at 100k chunks)."""
+    if item.sentence_vectors is None or not len(item.sentence_vectors.spans):
+        return {}
+    flat = np.asarray(item.sentence_vectors.spans, dtype=np.int32).tobytes()
+    return {"sentences": base64.b64encode(flat).decode("ascii")}
+
+
+def spans_from(meta: Mapping[str, Any]) -> Spans | None:
+    """The sentence spans stored with a document (None: not stored, or unreadable)."""
+    encoded = meta.get("sentences")
+    if not isinstance(encoded, str):
+        return None
+    try:
+        return np.frombuffer(base64.b64decode(encoded), dtype=np.int32).reshape(-1, 2).astype(np.int64)
+    except ValueError:
+        return None
 
 
 def user_metadata(metadata: Mapping[str, MetadataValue]) -> dict[str, Any]:
@@ -264,4 +286,5 @@ def document_from(document_id: str, text: str, meta: dict[str, Any]) -> Document
         claims=tuple(Claim(**c) for c in json.loads(str(meta.get("claims", "[]")))),
         blocks=tuple(Block.decode(b) for b in json.loads(str(meta.get("blocks", "[]")))),
         metadata=json.loads(str(meta.get("user_metadata") or "{}")),
+        sentences=spans_from(meta),
     )
