@@ -121,3 +121,4 @@ class Evidence:
     features: dict[str, float] = field(default_factory=dict)
     claim: Claim | None = None  # set when the sentence reports someone's claim
     heading_path: str = ""
+    title: str = ""  # the document's title ("" when it has none: sources show the file name)

@@ -26,6 +26,8 @@ def test_sweida_answer_has_exact_citation(client: TestClient) -> None:
     assert "215" in citation["quote"]
     text = client.get(f"/documents/{citation['document_id']}/text").text
     assert text[citation["start"] : citation["end"]] == citation["quote"]
+    [record] = [d for d in client.get("/documents").json()["items"] if d["id"] == citation["document_id"]]
+    assert citation["title"] == record["title"] and record["title"]  # the document's title, not its file name
     assert set(body["timings_ms"]) >= {"retrieve", "answer", "total"}
     assert body["mode"] == "extractive"
 

@@ -153,4 +153,5 @@ def _as_evidence(document: Document, claim: Claim) -> Evidence:
         document.text[claim.start : claim.end],
         0.0,
         claim=claim,
+        title=document.title,
     )

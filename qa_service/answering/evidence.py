@@ -237,6 +237,7 @@ class EvidenceRanker:
                     page=doc.page_at(start),
                     claim=next((c for c in doc.claims if c.start == start), None),
                     heading_path=PATH_SEPARATOR.join(paths[i]),
+                    title=doc.title,
                     features=features.as_dict(),
                 )
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -47,21 +47,11 @@ async def ask(request: AskRequest, services: ServicesDep, principal: ReaderDep) 
 
     def respond() -> AskResponse:
         result = answer()
-        return to_response(result, collection, titles=citation_titles(services, collection, result))
+        return to_response(result, collection)
 
     if request.stream:
         return EventSourceResponse(_stream(respond))
     return await anyio.to_thread.run_sync(respond)
-
-
-def citation_titles(services: Services, collection: str, answer: Answer) -> dict[str, str]:
-    """The title of each cited document (sources show it rather than the file name)."""
-    titles = {}
-    for document_id in {e.document_id for e in answer.citations}:
-        info = services.store.find_document(collection, document_id)
-        if info is not None and info.title:
-            titles[document_id] = info.title
-    return titles
 
 
 def prepare_answer(request: AskRequest, services: Services, principal: Principal) -> tuple[Callable[[], Answer], str]:
@@ -150,7 +140,7 @@ def answer_pieces(text: str) -> list[str]:
     return [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
 
 
-def to_response(answer: Answer, collection: str, *, titles: Mapping[str, str] | None = None) -> AskResponse:
+def to_response(answer: Answer, collection: str) -> AskResponse:
     index = {(e.document_id, e.start): i for i, e in enumerate(answer.citations, 1)}
     return AskResponse(
         answer=answer.answer,
@@ -164,7 +154,7 @@ def to_response(answer: Answer, collection: str, *, titles: Mapping[str, str] | 
                 index=i,
                 document_id=e.document_id,
                 source=e.source,
-                title=(titles or {}).get(e.document_id),
+                title=e.title or None,
                 chunk_id=e.chunk_id,
                 start=e.start,
                 end=e.end,

@@ -35,7 +35,7 @@ from qa_service.api.openai_schemas import (
     ModelList,
     Usage,
 )
-from qa_service.api.routes.ask import answer_pieces, citation_titles, prepare_answer, to_response
+from qa_service.api.routes.ask import answer_pieces, prepare_answer, to_response
 from qa_service.api.schemas import COMMON_ERRORS, AskRequest, AskResponse, ChatMessage, Citation, error_responses
 from qa_service.errors import InvalidInputError, NotFoundError, QAError
 
@@ -75,7 +75,7 @@ async def chat_completions(request: ChatCompletionRequest, services: ServicesDep
 
     def answer() -> AskResponse:
         result: Answer = run()
-        return to_response(result, collection, titles=citation_titles(services, collection, result))
+        return to_response(result, collection)
 
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if request.stream:
