@@ -8,7 +8,9 @@ import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -175,9 +177,9 @@ class EvidenceRanker:
         candidates = self._candidate_sentences(chunks, collection)
         if not candidates:
             return []
-        stems = [set(stem_terms(c.text)) for c in candidates]
+        stems = [_stems(c.text) for c in candidates]
         paths = [c.path for c in candidates]
-        heading_stems = [set(stem_terms(path[-1])) if path else set() for path in paths]
+        heading_stems = [_stems(path[-1]) if path else frozenset() for path in paths]
         idf = _idf(question.key_terms, stems)
         # Names already score in the names feature; in term overlap they count half, so what the question
         # asks about them ("who contradicted Viktorov") weighs more than repeating them.
@@ -197,7 +199,7 @@ class EvidenceRanker:
         semantic = (self._vectors(candidates) @ self._embedder.embed_cached([question.focus])[0]).tolist()
         counted = self._counted_similarity(question.counted, texts)
         key_terms = set(question.key_terms)
-        path_stems = [set(stem_terms(" ".join(path))) for path in paths]
+        path_stems = [_stems(" ".join(path)) for path in paths]
         heading = [sum(w for t, w in idf.items() if t in held) / total_idf for held in path_stems]
         position = {(c.document.id, c.start): i for i, c in enumerate(candidates)}
         top_semantic, top_lexical = max(semantic), max(overlap)
@@ -301,6 +303,14 @@ class EvidenceRanker:
         return out
 
 
+@lru_cache(maxsize=16384)
+def _stems(text: str) -> frozenset[str]:
+    """The stemmed terms of a sentence or heading path. Cached: headings repeat over every sentence under
+    them, and a sentence comes back with each question retrieving its chunk (two thirds of the calls at
+    10k chunks; stemming was the largest part of ranking after the store reads)."""
+    return frozenset(stem_terms(text))
+
+
 def _shortlist(candidates: list[_Candidate], overlap: list[float]) -> list[int]:
     """Indexes of the sentences worth embedding: the best by term overlap (ties: retrieval order), each
     with the sentence after it (answers often follow their lead-in), capped so a query embeds at most
@@ -319,6 +329,6 @@ def _shortlist(candidates: list[_Candidate], overlap: list[float]) -> list[int]:
     return sorted(keep)
 
 
-def _idf(terms: tuple[str, ...], sentence_stems: list[set[str]]) -> dict[str, float]:
+def _idf(terms: tuple[str, ...], sentence_stems: Sequence[AbstractSet[str]]) -> dict[str, float]:
     n = len(sentence_stems)
     return {t: math.log(1.0 + n / (1.0 + sum(t in s for s in sentence_stems))) for t in terms}
