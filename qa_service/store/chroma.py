@@ -77,12 +77,17 @@ class ChromaStore:
         names = [c if isinstance(c, str) else c.name for c in self._client.list_collections()]
         return sorted(n.removesuffix(DOCS_SUFFIX) for n in names if n.endswith(DOCS_SUFFIX))
 
-    def has_collection(self, name: str) -> bool:
-        """Whether the collection exists: one this process holds a handle for does without asking the store
-        (listing every collection was a round trip on each question, 2.8 ms with a server; collections are
-        never deleted, and ``version`` renews the handle on every question all the same)."""
+    def has_collection(self, name: str, *, fresh: bool = False) -> bool:
+        """Whether the collection exists. One this process holds a handle for counts without asking the
+        store (listing every collection was a round trip on each question, 2.8 ms with a server; collections
+        are never deleted, and retrieval renews the handle on every question all the same). ``fresh`` asks
+        the store (one get, which raises if it is unreachable): for a caller that cannot report an error
+        later, such as a stream whose status line goes out first."""
         try:
-            self._open(name + DOCS_SUFFIX, create=False)
+            if fresh:
+                self._handles[name + DOCS_SUFFIX] = self._lookup(name + DOCS_SUFFIX, create=False)
+            else:
+                self._open(name + DOCS_SUFFIX, create=False)
         except NotFoundError:
             return False
         return True

@@ -110,7 +110,9 @@ def _validated(request: AskRequest, services: Services, principal: Principal) ->
     if not 1 <= top_k <= settings.limits.max_top_k:
         raise InvalidInputError(f"top_k must be between 1 and {settings.limits.max_top_k}", code="invalid_top_k")
     collection = resolve_collection(services, principal, request.collection)
-    if not services.store.has_collection(collection):
+    # A stream sends its status line before the answer is worked out: the store is asked first, so an outage
+    # or a missing collection is still a 503 or 404. Otherwise the work itself raises them.
+    if not services.store.has_collection(collection, fresh=request.stream):
         raise NotFoundError(f"collection {collection!r} does not exist", code="collection_not_found")
     mode = request.mode or settings.answer_mode
     if mode == "generative" and not services.answerer.has_llm:

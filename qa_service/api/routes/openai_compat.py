@@ -105,7 +105,7 @@ def _as_ask_request(request: ChatCompletionRequest) -> AskRequest:
         history = [ChatMessage(role=m.role, content=m.text()) for m in earlier if m.role in ("user", "assistant")]
         return AskRequest(question=last.text(), collection=request.model, top_k=request.top_k, mode=request.mode,
                           history=history[-50:], document_ids=request.document_ids, sources=request.sources,
-                          filter=request.filter)  # fmt: skip
+                          filter=request.filter, stream=request.stream)  # fmt: skip
     except ValidationError as exc:  # e.g. text parts that together exceed a message's limit
         raise InvalidInputError(f"invalid messages: {exc.errors()[0]['msg']}", code="invalid_messages") from None
 
