@@ -23,7 +23,7 @@ from qa_service.domain import Chunk, Document, Evidence, ScoredChunk, Spans
 from qa_service.embeddings import Embedder, Vectors
 from qa_service.errors import NotFoundError
 from qa_service.ingest.blocks import PATH_SEPARATOR, BlockIndex
-from qa_service.ingest.sentences import document_sentences
+from qa_service.ingest.sentences import document_sentences, overlapping
 from qa_service.store import SentenceVectors
 from qa_service.text import mentions, stem, stem_terms, words
 
@@ -287,9 +287,7 @@ class EvidenceRanker:
                 vectors = None  # computed for other spans (another splitter): embedded instead
             doc = entry.document
             starts, ends = entry.spans[:, 0], entry.spans[:, 1]
-            first = int(np.searchsorted(ends, chunk.start, side="right"))  # the first span ending after its start
-            last = int(np.searchsorted(starts, chunk.end, side="left"))  # spans starting before its end
-            for row in range(first, last):
+            for row in overlapping(entry.spans, chunk.start, chunk.end):
                 start, end = int(starts[row]), int(ends[row])
                 if (doc.id, start) not in seen:
                     seen.add((doc.id, start))

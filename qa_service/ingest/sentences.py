@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
+from qa_service.domain import Spans
 from qa_service.ingest.blocks import Block
 
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace and a
@@ -64,3 +67,10 @@ def document_sentences(text: str, blocks: tuple[Block, ...]) -> list[tuple[int, 
     if pending_term is not None:
         spans.append(pending_term)
     return spans
+
+
+def overlapping(spans: Spans, start: int, end: int) -> range:
+    """Rows of ``spans`` (in order, none overlapping) that overlap ``[start, end)``, by binary search."""
+    first = int(np.searchsorted(spans[:, 1], start, side="right"))  # the first span ending after start
+    last = int(np.searchsorted(spans[:, 0], end, side="left"))  # spans starting before end
+    return range(first, max(first, last))

@@ -23,6 +23,7 @@ from qa_service.domain import Chunk, Claim, Document, MetadataValue, Spans
 from qa_service.embeddings import Vectors
 from qa_service.errors import InvalidInputError
 from qa_service.ingest.blocks import Block
+from qa_service.ingest.sentences import overlapping
 from qa_service.settings import COLLECTION_PATTERN
 
 DOCS_SUFFIX = "__docs"
@@ -116,14 +117,14 @@ def sentence_records(
     rows = item.vectors.astype(np.float32)
     if not len(rows) or len(item.spans) != len(rows):
         return []
-    starts, ends = np.asarray(item.spans, dtype=np.int64).reshape(-1, 2).T
+    spans = np.asarray(item.spans, dtype=np.int64).reshape(-1, 2)
     out = []
     for chunk in chunks:
-        first = int(np.searchsorted(ends, chunk.start, side="right"))  # the first span ending after its start
-        last = int(np.searchsorted(starts, chunk.end, side="left"))  # spans starting before its end
-        if last <= first:
+        overlap = overlapping(spans, chunk.start, chunk.end)
+        if not overlap:
             continue
-        block = rows[first:last]
+        first = overlap.start
+        block = rows[first : overlap.stop]
         meta: dict[str, str | int] = {
             "document_id": chunk.document_id,
             "first": first,
