@@ -122,3 +122,4 @@ class Evidence:
     claim: Claim | None = None  # set when the sentence reports someone's claim
     heading_path: str = ""
     title: str = ""  # the document's title ("" when it has none: sources show the file name)
+    block_end: int | None = None  # where the block holding its last character ends (None: no block structure)

@@ -202,3 +202,26 @@ def test_the_refuser_is_chosen_in_settings(tmp_path) -> None:  # type: ignore[no
     assert isinstance(model, ModelRefuser) and model.threshold == AnswerabilityModel.load().threshold
     tuned = build_refuser(make_settings(tmp_path, answering={"refuser": "model", "refusal_threshold": 0.3}))
     assert isinstance(tuned, ModelRefuser) and tuned.threshold == 0.3
+
+
+def test_a_value_later_in_the_same_block_is_quoted_with_its_lead_in(fresh_services, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An option's description opens with what it is and ends with its default: the answer quotes both
+    sentences of that list item, and nothing of the next item."""
+    doc = tmp_path / "writer.md"
+    doc.write_text(
+        "# Writer options\n\n"
+        "The writer accepts the options below when it is created.\n\n"
+        "* `blockSize` {integer} The size of each block that the writer flushes to disk. Small values make "
+        "every flush slower. Default: 4096.\n"
+        "* `retries` {integer} How often a failed flush is tried again before the writer gives up. Default: 3.\n\n"
+        "# Reader options\n\n"
+        "The reader has no options of its own; it uses the block size the writer recorded.\n",
+        encoding="utf-8",
+    )
+    fresh_services.ingestor.ingest_paths([doc], collection="default")
+    answer = fresh_services.answerer.ask(
+        "What is the default size of each block the writer flushes?", collection="default", top_k=5, mode="extractive"
+    )
+    assert not answer.refused and "4096" in answer.answer and "Default: 3" not in answer.answer
+    assert any(c.text.startswith("Default: 4096") for c in answer.citations)
+    assert answer.short_answer is not None and answer.short_answer.text == "4096"

@@ -163,6 +163,7 @@ class _Candidate:
     chunk_rank: int  # that chunk's rank (0: the best)
     lead_start: int | None  # where the sentence before it starts (None: it opens the document)
     path: tuple[str, ...]  # the heading path at its start
+    block_end: int | None  # end of the block holding its last character (a paragraph, list item, description)
 
 
 class EvidenceRanker:
@@ -240,6 +241,7 @@ class EvidenceRanker:
                     claim=next((c for c in doc.claims if c.start == start), None),
                     heading_path=PATH_SEPARATOR.join(paths[i]),
                     title=doc.title,
+                    block_end=candidate.block_end,
                     features=features.as_dict(),
                 )
             )
@@ -297,7 +299,11 @@ class EvidenceRanker:
                     lead = int(starts[row - 1]) if row > 0 else None
                     text = doc.text[start:end]
                     path = entry.blocks.path_at(start)
-                    out.append(_Candidate(doc, chunk.id, start, end, text, vector, scored.score, rank, lead, path))
+                    block = entry.blocks.at(end - 1)
+                    block_end = entry.blocks.blocks[block].end if block is not None else None
+                    out.append(
+                        _Candidate(doc, chunk.id, start, end, text, vector, scored.score, rank, lead, path, block_end)
+                    )
         return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from qa_service.answering.policy import SECOND_SENTENCE_RATIO, TYPED_RUNNER_UP_RATIO
 from qa_service.answering.question import QuestionAnalysis, holds_answer_type
+from qa_service.answering.short import answer_phrase, asks_short_answer
 from qa_service.answering.untrusted import without_markers
 from qa_service.domain import Evidence
 from qa_service.text import stem_terms
@@ -15,7 +16,10 @@ def select_extractive_evidence(question: QuestionAnalysis, evidence: list[Eviden
     The best sentence (or a close runner-up that holds the asked-for type); when it lacks that type
     and the sentence right after it has it, that one too (an answer often follows its lead-in:
     "... another Russian diplomat claimed ..." / "Alexander Lavrentyev, Putin's envoy ..."); otherwise
-    a second close-scoring sentence that adds key terms the first lacks.
+    a second close-scoring sentence that adds key terms the first lacks. When the question asks for a
+    short answer (a number, a default, a name) that the chosen sentence does not hold, the first later
+    sentence of the same block that holds one is quoted with it: an option's description ends "Default:
+    4.", a definition's second sentence gives the value ("MAXYEAR is 9999.").
     """
     # A sentence that holds nothing beyond the question's own words (a heading, a signature line) cannot
     # answer it; the next best can.
@@ -34,6 +38,9 @@ def select_extractive_evidence(question: QuestionAnalysis, evidence: list[Eviden
         following = _next_sentence(first, evidence)
         if following is not None and holds_answer_type(question, following.text):
             return [first, following]
+    continuation = _block_continuation(question, first, evidence)
+    if continuation is not None:
+        return [first, continuation]
     chosen = [first]
     covered = set(_terms_in(question, first))
     for other in evidence[:4]:
@@ -48,6 +55,16 @@ def select_extractive_evidence(question: QuestionAnalysis, evidence: list[Eviden
 def _next_sentence(sentence: Evidence, evidence: list[Evidence]) -> Evidence | None:
     later = [e for e in evidence if e.document_id == sentence.document_id and e.start >= sentence.end]
     return min(later, key=lambda e: e.start, default=None)
+
+
+def _block_continuation(question: QuestionAnalysis, first: Evidence, evidence: list[Evidence]) -> Evidence | None:
+    if first.block_end is None or not asks_short_answer(question) or answer_phrase(question, first.text):
+        return None
+    later = sorted(
+        (e for e in evidence if e.document_id == first.document_id and first.end <= e.start < first.block_end),
+        key=lambda e: e.start,
+    )
+    return next((e for e in later if answer_phrase(question, e.text) is not None), None)
 
 
 def _terms_in(question: QuestionAnalysis, evidence: Evidence) -> list[str]:

@@ -66,7 +66,7 @@ def short_answer(question: QuestionAnalysis, cited: list[Evidence]) -> ShortAnsw
     if not asks_short_answer(question):
         return None
     for evidence in cited:
-        found = _phrase(question, evidence.text)
+        found = answer_phrase(question, evidence.text)
         if found is not None:
             start, end = found
             return ShortAnswer(
@@ -75,7 +75,8 @@ def short_answer(question: QuestionAnalysis, cited: list[Evidence]) -> ShortAnsw
     return None
 
 
-def _phrase(question: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
+def answer_phrase(question: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
+    """Where in ``sentence`` the phrase of the asked-for kind is (a number, date, name, code token), or None."""
     asked = {normalize(w) for w in words(question.focus)}
     asked_stems = {stem(w) for w in asked}
     kind = question.answer_type
