@@ -148,6 +148,26 @@ def test_hard_wrapped_text_is_unwrapped_and_options_keep_their_description() -> 
     assert "-k, --keep\n\nKeep (don't delete) input files during compression or decompression." in sentences
 
 
+def test_a_short_wrapped_line_ending_in_a_word_that_cannot_end_a_sentence_goes_on() -> None:
+    """ "located at" / "<list@...>": the wrap cut the sentence, not the author; a short line that ends a
+    sentence, or a heading, still ends its line."""
+    source = (
+        b"   Questions about the layout of the hierarchy, and proposals to change it, go\n"
+        b"   to the mailing list of this project, which is located at\n"
+        b"   <layout@lists.example.org> (subscription required as a spam limitation measure).\n"
+        b"   Archives are kept.\n"
+        b"   Older messages are at the old site, which was closed in 2019 after it had served.\n"
+    )
+    document = prepare_document(source, "list.txt")
+    sentences = [document.text[a:b] for a, b in document_sentences(document.text, document.blocks)]
+    assert (
+        "Questions about the layout of the hierarchy, and proposals to change it, go to the mailing list of "
+        "this project, which is located at <layout@lists.example.org> (subscription required as a spam "
+        "limitation measure)." in sentences
+    )
+    assert "Archives are kept." in sentences
+
+
 def _docx(*, macro: bool = False) -> bytes:
     import docx
 

@@ -19,6 +19,12 @@ _OPTION = re.compile(r"^\s*--?[\w?][\w-]*" + _ARG + r"(?:,\s+--?[\w-]+" + _ARG +
 _COLUMNS = re.compile(r"\S {2,}\S")
 _HYPHEN_END = re.compile(r"(?<=[a-z])-$")
 _SHORT_LINE = 0.75  # a line shorter than this share of the wrap width ends its line of text
+# Words that cannot end an English sentence or heading: a short line ending in one of them ("The list is
+# located at" / "<list@example.org> ...") is cut by the wrapping, not by the author.
+_CANNOT_END = frozenset(
+    "a an the at of to in on for with by from into onto via per than and or nor but as is are was were be "
+    "been being has have had its their your our my his her whose which that".split()
+)
 
 
 def wrap_width(lines: Iterable[str]) -> int:
@@ -85,11 +91,20 @@ def text_blocks(paragraph: list[str], width: int, vocabulary: set[str] | None = 
         if width and len(line.rstrip()) < _SHORT_LINE * width and i + 1 < len(paragraph):
             nxt = paragraph[i + 1]
             # A short line ends a line of text unless the next line plainly continues its sentence.
-            if not (nxt.strip()[:1].islower() and not line.rstrip().endswith((".", ":", "!", "?"))):
+            if not _continues(line, nxt):
                 flush()
                 kind = "paragraph" if kind != "description" else kind
     flush()
     return blocks
+
+
+def _continues(line: str, nxt: str) -> bool:
+    """Does ``nxt`` go on with the sentence that the short ``line`` leaves open?"""
+    tail = line.rstrip()
+    if tail.endswith((".", ":", "!", "?")):
+        return False
+    last = tail.rsplit(None, 1)[-1].lower() if tail else ""
+    return nxt.strip()[:1].islower() or last in _CANNOT_END
 
 
 _NUMBERED_HEADING = re.compile(r"^\s*(\d{1,2}(?:\.\d{1,2})*)\.?\s+\S")
