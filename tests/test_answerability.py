@@ -225,3 +225,30 @@ def test_a_value_later_in_the_same_block_is_quoted_with_its_lead_in(fresh_servic
     assert not answer.refused and "4096" in answer.answer and "Default: 3" not in answer.answer
     assert any(c.text.startswith("Default: 4096") for c in answer.citations)
     assert answer.short_answer is not None and answer.short_answer.text == "4096"
+
+
+def test_a_question_asking_for_a_count_or_size_is_refused_when_no_passage_gives_one(fresh_services, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """ "What is the maximum number of ...", "how often ...": the documents name the thing but give no number."""
+    from qa_service.answering.question import analyze_question
+
+    for question in ("What is the maximum number of retries?", "How often is the cache flushed?"):
+        assert analyze_question(question).answer_type == "number"
+    assert analyze_question("What is the default value of the mode option?").answer_type == "other"
+    doc = tmp_path / "pool.md"
+    doc.write_text(
+        "# Connection pool\n\n"
+        "The pool keeps connections open between requests, so that a request does not pay for a new "
+        "connection. The maximum size of the pool can be set when the pool is created, and idle connections "
+        "are checked from time to time.\n\n"
+        "# Health checks\n\n"
+        "The pool checks its idle connections every 60 seconds and closes those the server has dropped.\n",
+        encoding="utf-8",
+    )
+    fresh_services.ingestor.ingest_paths([doc], collection="default")
+
+    def ask(question: str):  # type: ignore[no-untyped-def]
+        return fresh_services.answerer.ask(question, collection="default", top_k=5, mode="extractive")
+
+    assert ask("What is the maximum number of connections the pool can hold?").refused
+    answered = ask("How often does the pool check its idle connections?")
+    assert not answered.refused and "60 seconds" in answered.answer

@@ -19,8 +19,9 @@ _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
     (
         "number",
         re.compile(
-            r"\bhow (many|much|far|long|old)\b|\bwhat (number|percentage|share|distance)\b|"
-            r"\bhow large\b|\bhow big\b",
+            r"\bhow (many|much|far|long|old|often)\b|\bwhat (number|percentage|share|distance)\b|"
+            r"\bhow large\b|\bhow big\b|\bnumeric(?:al)? value\b|"
+            r"\b(?:maximum|minimum|largest|smallest|default) (?:number|count|size|length|timeout|depth|width)\b",
             re.I,
         ),
     ),
