@@ -232,3 +232,21 @@ def test_one_table_of_formats_drives_uploads(secured: TestClient) -> None:
     assert [r["state"] for r in records] == ["ready", "ready"]
     refused = secured.post("/documents", files=[("files", ("x.docx", b"not a zip", "text/plain"))], headers=W)
     assert refused.status_code == 415 and "not a .docx" in refused.json()["error"]["message"]
+
+
+def test_a_sentence_running_through_a_displayed_line_of_code_is_one_span() -> None:
+    """Manuals write "The command / > sink() / restores it to the console." as one sentence around a
+    displayed line; a display after a full stop or a colon, or before a new sentence, stays apart."""
+    source = (
+        b"# Output\n\n"
+        b"The command\n\n```\n> sink()\n```\n\nrestores it to the console once again.\n\n"
+        b"Output can be saved.\n\n```\n> save()\n```\n\nThis writes a file.\n\n"
+        b"Use the function\n\n```\n> load()\n```\n\nTo read it back, call it again.\n\n"
+        b"It is loaded with:\n\n```\nconst x = require('x');\n```\n\nx is faster than y.\n"
+    )
+    document = prepare_document(source, "output.md")
+    sentences = [document.text[a:b] for a, b in document_sentences(document.text, document.blocks)]
+    assert "The command\n\n> sink()\n\nrestores it to the console once again." in sentences
+    assert "Output can be saved." in sentences and "This writes a file." in sentences
+    assert "Use the function" in sentences and "To read it back, call it again." in sentences
+    assert "It is loaded with:" in sentences and "x is faster than y." in sentences

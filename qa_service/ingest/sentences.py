@@ -43,9 +43,11 @@ def _append_trimmed(spans: list[tuple[int, int]], text: str, start: int, end: in
 
 
 def document_sentences(text: str, blocks: tuple[Block, ...]) -> list[tuple[int, int]]:
-    """Sentence spans of a document that never cross a block; a definition term and the first sentence
-    of its description are one span ("bisect.insort_left(a, x) Insert x in a in sorted order.").
-    Without blocks (documents indexed before blocks existed) the whole text is split."""
+    """Sentence spans of a document that never cross a block, with two exceptions: a definition term and
+    the first sentence of its description are one span ("bisect.insort_left(a, x) Insert x in a in sorted
+    order."), and so is a sentence that runs through a displayed line of code ("The command" / "> sink()" /
+    "restores it to the console."). Without blocks (documents indexed before blocks existed) the whole text
+    is split."""
     if not blocks:
         return split_sentences(text)
     spans: list[tuple[int, int]] = []
@@ -66,7 +68,43 @@ def document_sentences(text: str, blocks: tuple[Block, ...]) -> list[tuple[int, 
         spans.extend(inner)
     if pending_term is not None:
         spans.append(pending_term)
-    return spans
+    return _through_displays(text, blocks, spans)
+
+
+MAX_DISPLAY = 200  # characters of a displayed code block that a sentence may run through
+_PROSE = frozenset({"paragraph", "list_item", "description"})
+
+
+def _through_displays(text: str, blocks: tuple[Block, ...], spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join the sentence before a short code block, the block and the sentence after it into one span when
+    the prose plainly runs on: it stops without a full stop and goes on in lower case. A colon ends it: the
+    display completes what the colon announces ("It can be accessed using:"), and a lower-case word after it
+    is more often a name opening the next sentence than the rest of this one."""
+    joins: list[tuple[int, int]] = []  # (start of the sentence before, end of the sentence after)
+    for i in range(1, len(blocks) - 1):
+        before, display = blocks[i - 1], blocks[i]
+        j = i
+        while j < len(blocks) and blocks[j].kind == "code" and blocks[j].end - blocks[j].start <= MAX_DISPLAY:
+            j += 1
+        if display.kind != "code" or j == i or j - i > 2 or j >= len(blocks) or before.kind not in _PROSE:
+            continue
+        after = blocks[j]
+        head, tail = text[before.start : before.end].rstrip(), text[after.start : after.end]
+        if after.kind not in _PROSE or not head or head[-1] in ".!?:" or not tail[:1].islower():
+            continue
+        joins.append((before.end, after.start))
+    if not joins:
+        return spans
+    starts = np.asarray([a for a, _ in spans], dtype=np.int64)
+    out = list(spans)
+    for before_end, after_start in reversed(joins):
+        last = int(np.searchsorted(starts, before_end, side="left")) - 1  # the sentence ending the prose
+        first = int(np.searchsorted(starts, after_start, side="left"))  # the sentence opening the rest
+        if last < 0 or first >= len(out) or out[last][1] > before_end:
+            continue
+        out[last : first + 1] = [(out[last][0], out[first][1])]
+        starts = np.asarray([a for a, _ in out], dtype=np.int64)
+    return out
 
 
 def overlapping(spans: Spans, start: int, end: int) -> range:
