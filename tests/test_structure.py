@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from qa_service.api.app import create_app
+from qa_service.domain import Document
 from qa_service.embeddings import SentenceTransformerEmbedder
 from qa_service.errors import UnsupportedDocumentError
 from qa_service.ingest.blocks import BlockIndex
@@ -44,6 +45,10 @@ def r_intro_client(
     assert report.count("added") == 1
     with TestClient(create_app(settings, services=services)) as client:
         yield client
+
+
+def _sentences(document: Document) -> list[str]:
+    return [document.text[a:b] for a, b in document_sentences(document.text, document.blocks)]
 
 
 def _pdf_page_texts(path: Path) -> list[str]:
@@ -109,7 +114,7 @@ def test_html_definition_term_and_description_are_one_evidence_span() -> None:
     <dd><p>Insert <em>x</em> in <em>a</em> in sorted order. This is slow.</p></dd></dl>
     <table><tr><th>Name</th><th>Value</th></tr><tr><td>lo</td><td>0</td></tr></table></body></html>"""
     document = prepare_document(html, "bisect.html")
-    sentences = [document.text[a:b] for a, b in document_sentences(document.text, document.blocks)]
+    sentences = _sentences(document)
     assert "bisect.insort_left(a, x, lo=0)\n\nInsert x in a in sorted order." in sentences
     assert "This is slow." in sentences and "lo 0" in sentences
     index = BlockIndex(document.text, document.blocks)
@@ -140,8 +145,7 @@ def test_hard_wrapped_text_is_unwrapped_and_options_keep_their_description() -> 
         b"          Keep (don't delete) input files during compression\n"
         b"          or decompression.\n"
     )
-    document = prepare_document(source, "gzip.txt")
-    sentences = [document.text[a:b] for a, b in document_sentences(document.text, document.blocks)]
+    sentences = _sentences(prepare_document(source, "gzip.txt"))
     assert "It replaces each file by one with the extension .gz, keeping the ownership modes of the original file." in (
         sentences
     )
@@ -158,8 +162,7 @@ def test_a_short_wrapped_line_ending_in_a_word_that_cannot_end_a_sentence_goes_o
         b"   Archives are kept.\n"
         b"   Older messages are at the old site, which was closed in 2019 after it had served.\n"
     )
-    document = prepare_document(source, "list.txt")
-    sentences = [document.text[a:b] for a, b in document_sentences(document.text, document.blocks)]
+    sentences = _sentences(prepare_document(source, "list.txt"))
     assert (
         "Questions about the layout of the hierarchy, and proposals to change it, go to the mailing list of "
         "this project, which is located at <layout@lists.example.org> (subscription required as a spam "
@@ -244,8 +247,7 @@ def test_a_sentence_running_through_a_displayed_line_of_code_is_one_span() -> No
         b"Use the function\n\n```\n> load()\n```\n\nTo read it back, call it again.\n\n"
         b"It is loaded with:\n\n```\nconst x = require('x');\n```\n\nx is faster than y.\n"
     )
-    document = prepare_document(source, "output.md")
-    sentences = [document.text[a:b] for a, b in document_sentences(document.text, document.blocks)]
+    sentences = _sentences(prepare_document(source, "output.md"))
     assert "The command\n\n> sink()\n\nrestores it to the console once again." in sentences
     assert "Output can be saved." in sentences and "This writes a file." in sentences
     assert "Use the function" in sentences and "To read it back, call it again." in sentences

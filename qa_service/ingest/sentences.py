@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -80,31 +81,31 @@ def _through_displays(text: str, blocks: tuple[Block, ...], spans: list[tuple[in
     the prose plainly runs on: it stops without a full stop and goes on in lower case. A colon ends it: the
     display completes what the colon announces ("It can be accessed using:"), and a lower-case word after it
     is more often a name opening the next sentence than the rest of this one."""
-    joins: list[tuple[int, int]] = []  # (start of the sentence before, end of the sentence after)
+    starts = np.asarray([a for a, _ in spans], dtype=np.int64)
+    out = list(spans)
+    # From the end, so a join never moves the spans an earlier join refers to.
+    for before_end, after_start in reversed(list(_display_joins(text, blocks))):
+        last = int(np.searchsorted(starts, before_end, side="left")) - 1  # the sentence ending the prose
+        first = int(np.searchsorted(starts, after_start, side="left"))  # the sentence opening the rest
+        if last >= 0 and first < len(starts) and out[last][1] <= before_end:
+            out[last : first + 1] = [(out[last][0], out[first][1])]
+    return out
+
+
+def _display_joins(text: str, blocks: tuple[Block, ...]) -> Iterator[tuple[int, int]]:
+    """(end of the prose before, start of the prose after) around each run of one or two short code blocks
+    that a sentence runs through."""
     for i in range(1, len(blocks) - 1):
-        before, display = blocks[i - 1], blocks[i]
         j = i
         while j < len(blocks) and blocks[j].kind == "code" and blocks[j].end - blocks[j].start <= MAX_DISPLAY:
             j += 1
-        if display.kind != "code" or j == i or j - i > 2 or j >= len(blocks) or before.kind not in _PROSE:
+        if j == i or j - i > 2 or j == len(blocks):
             continue
-        after = blocks[j]
-        head, tail = text[before.start : before.end].rstrip(), text[after.start : after.end]
-        if after.kind not in _PROSE or not head or head[-1] in ".!?:" or not tail[:1].islower():
-            continue
-        joins.append((before.end, after.start))
-    if not joins:
-        return spans
-    starts = np.asarray([a for a, _ in spans], dtype=np.int64)
-    out = list(spans)
-    for before_end, after_start in reversed(joins):
-        last = int(np.searchsorted(starts, before_end, side="left")) - 1  # the sentence ending the prose
-        first = int(np.searchsorted(starts, after_start, side="left"))  # the sentence opening the rest
-        if last < 0 or first >= len(out) or out[last][1] > before_end:
-            continue
-        out[last : first + 1] = [(out[last][0], out[first][1])]
-        starts = np.asarray([a for a, _ in out], dtype=np.int64)
-    return out
+        before, after = blocks[i - 1], blocks[j]
+        head = text[before.start : before.end].rstrip()
+        runs_on = head and head[-1] not in ".!?:" and text[after.start : after.start + 1].islower()
+        if before.kind in _PROSE and after.kind in _PROSE and runs_on:
+            yield before.end, after.start
 
 
 def overlapping(spans: Spans, start: int, end: int) -> range:
