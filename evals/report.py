@@ -33,6 +33,8 @@ def _case_json(result: CaseResult) -> dict[str, Any]:
         "answerable": result.case.answerable, "passed": result.passed, "refused": result.refused,
         "contains_gold": result.contains_gold, "evidence_covered": result.evidence_covered,
         "leaked": result.leaked, "answer": result.response.get("answer", ""),
+        "short_answer": (result.response.get("short_answer") or {}).get("text"),
+        "short_answer_em": result.short_answer_em,
         "citations": [{k: c[k] for k in ("index", "source", "start", "end", "quote")}
                       for c in result.response.get("citations", [])],
         "refusal_reason": result.response.get("refusal_reason"), "retrieval": result.retrieval,
