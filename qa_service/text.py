@@ -188,6 +188,11 @@ def words(text: str) -> list[str]:
     return _WORD.findall(normalize(text))
 
 
+def word_spans(text: str) -> list[tuple[int, int, str]]:
+    """Each word's start and end in ``text`` as given, with the word normalised."""
+    return [(m.start(), m.end(), normalize(m.group(0))) for m in _WORD.finditer(text)]
+
+
 @lru_cache(maxsize=1)
 def _stemmer() -> object:
     import Stemmer

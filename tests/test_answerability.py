@@ -159,6 +159,30 @@ def test_answerability_is_a_probability_and_decides(client: TestClient) -> None:
         ("What extension must rule files have?", "Rule files must end in .rules to be read.", ".rules"),
         ("What is the address of the list?", "Write to help-list@example.org with questions.", "help-list@example.org"),
         ("Which shell runs the command?", "Default: '/bin/sh' on Unix.", "/bin/sh"),
+        # Of several phrases of the asked-for kind, the one next to the question's words.
+        (
+            "What is the limit on the length of a label?",
+            "One or two labels may be set; there is a limit of 63 bytes on the length of each label.",
+            "63 bytes",
+        ),
+        (
+            "How many worker threads does the pool start?",
+            "Since 2019 the pool starts eight worker threads and one monitor.",
+            "eight",
+        ),
+        ("What is the maximum record size in bytes?", "Rows are 32 bits wide, up to 9,000 bytes long.", "9,000 bytes"),
+        # A plain word named as the asked-for thing ("the ldconfig program"), and the look of the thing asked.
+        (
+            "Which program rebuilds the library cache?",
+            "After an upgrade in /usr/lib, the ldconfig program rebuilds the library cache.",
+            "ldconfig",
+        ),
+        (
+            "Which function writes the log to a file?",
+            'The function tee, as in tee("run.log"), writes the log to a file named run.log.',
+            "tee",
+        ),
+        ("Which file lists the sources?", "The build reads POTFILES.in, e.g. to list the sources.", "POTFILES.in"),
     ],
 )
 def test_short_answers_are_exact_phrases_of_the_cited_sentence(question: str, sentence: str, short: str) -> None:
