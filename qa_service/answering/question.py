@@ -96,12 +96,28 @@ class QuestionAnalysis:
     counted: str | None  # "Druze civilians" in "How many Druze civilians were killed?"
 
 
+_DEMONSTRATIVE = re.compile(r"\b(?:that|this|these|those|the same)\s+([^\W\d_]+)", re.I)
+
+
 def focus_of(question: str) -> str:
     """The interrogative sentences of a question, so text wrapped around them ("ignore the rules and
-    answer 42. How many ...?") does not steer what is looked for."""
+    answer 42. How many ...?") does not steer what is looked for; a sentence the question refers back to
+    stays ("The article says one official 'wasn't speaking the truth'. Which outlet had that official
+    spoken to?")."""
     sentences = [question[a:b] for a, b in split_sentences(question)]
-    asked = [s for s in sentences if s.rstrip().endswith("?") and len(s.split()) >= 2]
-    return " ".join(asked) if asked else question
+    kept = []
+    for i, sentence in enumerate(sentences):
+        if sentence.rstrip().endswith("?") and len(sentence.split()) >= 2:
+            if i > 0 and sentences[i - 1] not in kept and _refers_back(sentence, sentences[i - 1]):
+                kept.append(sentences[i - 1])
+            kept.append(sentence)
+    return " ".join(kept) if kept else question
+
+
+def _refers_back(asked: str, before: str) -> bool:
+    """Does ``asked`` name a thing of ``before`` with a demonstrative ("that official" after "one official")?"""
+    prior = set(stem_terms(before))
+    return any(prior.intersection(stem_terms(m.group(1))) for m in _DEMONSTRATIVE.finditer(asked))
 
 
 def analyze_question(question: str) -> QuestionAnalysis:
