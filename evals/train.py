@@ -4,9 +4,10 @@ Two steps, both deterministic:
 1. **features** — every case of every dev suite (evals/thresholds.toml, ``split = "dev"``) except
    instructions (refused before retrieval) is put through retrieval and evidence ranking, and the model's
    features are written with the case's label (answerable or not) to ``evals/training/answerability.jsonl``;
-2. **fit** — a standardised L2 logistic regression (scikit-learn), its strength chosen by 5-fold
-   cross-validated log loss; the refusal threshold is chosen on the out-of-fold probabilities as the one
-   that refuses most unanswerable questions while keeping refusal precision at least ``TARGET_PRECISION``.
+2. **fit** — a standardised L2 logistic regression (scikit-learn), each standardised feature clipped to
+   ±3 standard deviations, its strength chosen by 5-fold cross-validated log loss; the refusal threshold
+   is chosen on the out-of-fold probabilities as the one that refuses most unanswerable questions while
+   keeping refusal precision at least ``TARGET_PRECISION``.
    The parameters go to ``qa_service/answering/data/answerability.json`` as plain JSON, rounded so that
    refitting the committed features reproduces the file byte for byte (a test checks it).
 
@@ -37,6 +38,7 @@ TARGET_PRECISION = 0.80  # of the questions refused, at least this share truly u
 STRENGTHS = (0.03, 0.1, 0.3, 1.0, 3.0)  # inverse L2 strengths tried (C of scikit-learn)
 FOLDS = 5
 DIGITS = 6
+CLIP = 3.0  # standardised features are clipped to this many standard deviations (see LogisticModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +159,7 @@ def fit(rows: list[Row]) -> dict[str, object]:
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale < 1e-9] = 1.0
-    z = (x - mean) / scale
+    z = np.clip((x - mean) / scale, -CLIP, CLIP)
     folds = list(StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=0).split(z, y))
 
     def out_of_fold(c: float) -> np.ndarray:
@@ -181,6 +183,7 @@ def fit(rows: list[Row]) -> dict[str, object]:
         "scale": [r(v) for v in scale],
         "coef": [r(v) for v in model.coef_[0]],
         "intercept": r(model.intercept_[0]),
+        "clip": CLIP,
         "strength_C": strength,
         "operating_point": {
             "threshold": r(threshold),

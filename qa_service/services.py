@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from prometheus_client.core import GaugeMetricFamily
 
 from qa_service.admission import GenerationGate, RateLimiter
-from qa_service.answering.answerability import AnswerabilityModel, ModelRefuser, Refuser, RuleRefuser
+from qa_service.answering.answerability import AnswerabilityModel, ModelRefuser, Refuser
 from qa_service.answering.answerer import Answerer
 from qa_service.answering.claims import ClaimLookup
 from qa_service.answering.evidence import DocumentCache, EvidenceRanker
@@ -43,11 +43,10 @@ class Services:
 
 
 def build_refuser(settings: Settings) -> Refuser:
-    model = AnswerabilityModel.load()
-    if settings.answering.refuser == "rules":
-        return RuleRefuser(model, premise_floor=settings.answering.premise_floor)
     return ModelRefuser(
-        model, threshold=settings.answering.refusal_threshold, premise_floor=settings.answering.premise_floor
+        AnswerabilityModel.load(),
+        threshold=settings.answering.refusal_threshold,
+        premise_floor=settings.answering.premise_floor,
     )
 
 

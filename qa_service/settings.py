@@ -85,10 +85,6 @@ class AnsweringSettings(BaseModel):
         description="refuse text that is a request to the assistant, not a question (not_a_question), before "
         "retrieval; off by default until it holds on every test split (docs/answers.md)",
     )
-    refuser: Literal["rules", "model"] = Field(
-        default="rules",
-        description="rules: the first veto signal refuses; model: the trained answerability model below its threshold",
-    )
     refusal_threshold: float | None = Field(
         default=None,
         ge=0.0,

@@ -132,7 +132,7 @@ def test_both_are_off_by_default(client: TestClient) -> None:
     body = client.post("/ask", json={"question": "Write a poem about the Golan Heights."}).json()
     assert body["refusal_reason"] != "not_a_question"
     body = client.post("/ask", json={"question": "Why did Israel reopen its border with Syria?"}).json()
-    assert body["refused"] and not body["premise_corrected"]
+    assert not body["premise_corrected"] and not body["answer"].startswith("The documents say otherwise:")
 
 
 def test_answerability_is_a_probability_and_decides(client: TestClient) -> None:
@@ -216,15 +216,14 @@ def test_the_short_answer_comes_back_over_http_inside_a_citation(client: TestCli
     )
 
 
-def test_the_refuser_is_chosen_in_settings(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from qa_service.answering.answerability import ModelRefuser, RuleRefuser
+def test_the_refusal_threshold_is_the_dev_operating_point_unless_set(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from qa_service.answering.answerability import ModelRefuser
     from qa_service.services import build_refuser
     from tests.conftest import make_settings
 
-    assert isinstance(build_refuser(make_settings(tmp_path)), RuleRefuser)
-    model = build_refuser(make_settings(tmp_path, answering={"refuser": "model"}))
+    model = build_refuser(make_settings(tmp_path))
     assert isinstance(model, ModelRefuser) and model.threshold == AnswerabilityModel.load().threshold
-    tuned = build_refuser(make_settings(tmp_path, answering={"refuser": "model", "refusal_threshold": 0.3}))
+    tuned = build_refuser(make_settings(tmp_path, answering={"refusal_threshold": 0.3}))
     assert isinstance(tuned, ModelRefuser) and tuned.threshold == 0.3
 
 

@@ -12,13 +12,16 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class LogisticModel:
-    """P(y = 1 | x) = sigmoid(coef · (x - mean) / scale + intercept), features named in coefficient order."""
+    """P(y = 1 | x) = sigmoid(coef · z + intercept) with z = (x - mean) / scale clipped to ±clip, features
+    named in coefficient order. The clip keeps the model from extrapolating far past the data it was
+    fitted on: one feature at ten standard deviations must not outvote all the others."""
 
     features: tuple[str, ...]
     mean: tuple[float, ...]
     scale: tuple[float, ...]
     coef: tuple[float, ...]
     intercept: float
+    clip: float = math.inf
 
     @classmethod
     def from_json(cls, data: dict[str, Any], *, expected: Sequence[str], path: Path) -> LogisticModel:
@@ -28,6 +31,7 @@ class LogisticModel:
             scale=tuple(data["scale"]),
             coef=tuple(data["coef"]),
             intercept=float(data["intercept"]),
+            clip=float(data.get("clip", math.inf)),
         )
         if model.features != tuple(expected):
             raise ValueError(f"{path} was trained on other features; run `make train`")
@@ -40,7 +44,8 @@ class LogisticModel:
 
     def logit(self, x: Sequence[float]) -> float:
         return self.intercept + sum(
-            w * (v - m) / s for w, v, m, s in zip(self.coef, x, self.mean, self.scale, strict=True)
+            w * max(-self.clip, min(self.clip, (v - m) / s))
+            for w, v, m, s in zip(self.coef, x, self.mean, self.scale, strict=True)
         )
 
     def probability(self, x: Sequence[float]) -> float:
