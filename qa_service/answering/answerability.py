@@ -162,27 +162,6 @@ class ModelRefuser:
         return Decision(answerable, round(probability, 4), fired, premise)
 
 
-class RuleRefuser:
-    """The signals as vetoes: the first veto that fires refuses (the policy before the model); when it is a
-    premise signal and the model finds the evidence on the question (P >= the premise floor), the refusal
-    becomes a correction. The model's probability is reported as ``answerability``.
-
-    This is the default while the model does not hold on every test split (docs/answers.md has the figures).
-    """
-
-    def __init__(self, model: AnswerabilityModel, *, premise_floor: float) -> None:
-        self._model = model
-        self._premise_floor = premise_floor
-
-    def decide(self, ctx: Context) -> Decision:
-        features = extract_features(ctx)
-        probability = self._model.probability(features)
-        fired = tuple(name for name in SIGNALS if getattr(features, name))
-        veto = next((name for name in fired if name in VETOES), None)
-        premise = veto in PREMISE_SIGNALS and probability >= self._premise_floor
-        return Decision(veto is None, round(probability, 4), fired, premise)
-
-
 class AnswerAll:
     """A refuser that never refuses: for computing features before any model exists (``make train``)."""
 
