@@ -105,13 +105,9 @@ def focus_of(question: str) -> str:
     stays ("The article says one official 'wasn't speaking the truth'. Which outlet had that official
     spoken to?")."""
     sentences = [question[a:b] for a, b in split_sentences(question)]
-    kept = []
-    for i, sentence in enumerate(sentences):
-        if sentence.rstrip().endswith("?") and len(sentence.split()) >= 2:
-            if i > 0 and sentences[i - 1] not in kept and _refers_back(sentence, sentences[i - 1]):
-                kept.append(sentences[i - 1])
-            kept.append(sentence)
-    return " ".join(kept) if kept else question
+    asked = [i for i, s in enumerate(sentences) if s.rstrip().endswith("?") and len(s.split()) >= 2]
+    kept = sorted({*asked, *(i - 1 for i in asked if i > 0 and _refers_back(sentences[i], sentences[i - 1]))})
+    return " ".join(sentences[i] for i in kept) if kept else question
 
 
 def _refers_back(asked: str, before: str) -> bool:

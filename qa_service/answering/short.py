@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from qa_service.answering.question import _DATE, QuestionAnalysis
 from qa_service.domain import Evidence
-from qa_service.text import STOPWORDS, normalize, stem, word_spans, words
+from qa_service.text import STOPWORDS, normalize, stem, stem_terms, word_spans, words
 
 _UNITS = frozenset(
     "bytes byte kb mb gb tb kib mib gib k m b bits bit characters chars seconds second s ms milliseconds minutes "
@@ -140,15 +140,16 @@ def _nearest(spans: list[tuple[int, int]], sentence: str, question: QuestionAnal
     if not spans:
         return None
     key = set(question.key_terms)
-    anchors = [(start, end, stem(w)) for start, end, w in word_spans(sentence) if stem(w) in key]
+    stems = [(start, end, stem(w)) for start, end, w in word_spans(sentence)]
+    anchors = [(start, end, term) for start, end, term in stems if term in key]
 
     def closeness(span: tuple[int, int]) -> float:
         best: dict[str, int] = {}
         for start, end, term in anchors:
             if end <= span[0]:
-                gap = _content_words(sentence[end : span[0]])
+                gap = len(stem_terms(sentence[end : span[0]]))
             elif start >= span[1]:
-                gap = _content_words(sentence[span[1] : start])
+                gap = len(stem_terms(sentence[span[1] : start]))
             else:
                 continue
             best[term] = min(gap, best.get(term, gap))
@@ -157,15 +158,10 @@ def _nearest(spans: list[tuple[int, int]], sentence: str, question: QuestionAnal
     return max(spans, key=lambda span: (round(closeness(span), 6), -span[0]))
 
 
-def _content_words(text: str) -> int:
-    return sum(w not in STOPWORDS for w in words(text))
-
-
 def _unit(sentence: str, span: tuple[int, int]) -> str:
-    """The unit word right after a number ("10,000 bytes" -> "bytes"), lower-cased, or ""."""
-    m = re.match(r"\s+([A-Za-z%]+)", sentence[span[1] :])
-    tail = sentence[span[0] : span[1]].split()
-    return tail[-1].lower() if len(tail) > 1 else (m.group(1).lower() if m else "")
+    """The word right after the number at ``span`` ("10,000 bytes" -> "bytes"), lower-cased, or ""."""
+    m = _NUMBER.match(sentence, span[0])
+    return (m["unit"] or "").lower() if m else ""
 
 
 def _numbers(sentence: str, *, unit: bool) -> list[tuple[int, int]]:
