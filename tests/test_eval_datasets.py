@@ -29,7 +29,7 @@ def test_gold_spans_are_in_the_stored_text(suite: str) -> None:
     assert check_cases(cases, documents) == []
 
 
-@pytest.mark.parametrize("suite", sorted(s for s, c in SUITES.items() if s.endswith(("_test", "_dev"))))
+@pytest.mark.parametrize("suite", sorted(s for s, c in SUITES.items() if s.endswith(("_test", "_dev", "_dev2"))))
 def test_new_corpora_keep_the_shares_and_split_headers(suite: str) -> None:
     path = DATASETS_DIR / SUITES[suite]["dataset"]
     assert share_problems(load_dataset(path)) == [], MIN_SHARES
