@@ -1,9 +1,10 @@
 """``make train``: fit the answerability model on the dev splits only, and choose its operating point.
 
 Two steps, both deterministic:
-1. **features** — every case of every dev suite (evals/thresholds.toml, ``split = "dev"``) except
-   instructions (refused before retrieval) is put through retrieval and evidence ranking, and the model's
-   features are written with the case's label (answerable or not) to ``evals/training/answerability.jsonl``;
+1. **features** — every case of every dev suite (evals/thresholds.toml, ``split = "dev"``; not those set
+   ``train = false``) except instructions (refused before retrieval) is put through retrieval and evidence
+   ranking, and the model's features are written with the case's label (answerable or not) to
+   ``evals/training/answerability.jsonl``;
 2. **fit** — a standardised L2 logistic regression (scikit-learn), each standardised feature clipped to
    ±3 standard deviations, its strength chosen by 5-fold cross-validated log loss; the refusal threshold
    is chosen on the out-of-fold probabilities as the one that refuses most unanswerable questions while
@@ -55,10 +56,15 @@ class Row:
 
 
 def dev_suites() -> dict[str, str]:
-    """Dev suite name -> dataset file, from thresholds.toml."""
+    """Dev suite name -> dataset file, from thresholds.toml: the dev suites the model is fitted on (a dev
+    suite with ``train = false`` is kept out, to check the fitted model on questions it never saw)."""
     from evals.gate import load_suites
 
-    return {name: str(cfg["dataset"]) for name, cfg in load_suites().items() if cfg.get("split") == "dev"}
+    return {
+        name: str(cfg["dataset"])
+        for name, cfg in load_suites().items()
+        if cfg.get("split") == "dev" and cfg.get("train", True)
+    }
 
 
 @dataclass(frozen=True, slots=True)
