@@ -81,9 +81,9 @@ class AnsweringSettings(BaseModel):
     (qa_service/answering/data/answerability.json, written by `make train`)."""
 
     refuse_requests: bool = Field(
-        default=False,
+        default=True,
         description="refuse text that is a request to the assistant, not a question (not_a_question), before "
-        "retrieval; off by default until it holds on every test split (docs/answers.md)",
+        "retrieval (docs/answers.md)",
     )
     refusal_threshold: float | None = Field(
         default=None,
