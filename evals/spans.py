@@ -5,7 +5,10 @@ across lines differently (a PDF's line breaks, a reflowed paragraph) or spell a 
 character. Matching is done on a normalised copy whose every character maps back to a source offset,
 so the span found is exact in the stored text. Last, Markdown's marks (``[link][]``, ``_emphasis_``,
 backticks, asterisks) are ignored too: evidence copied from a Markdown file's source still finds the
-passage once the loader renders the marks away.
+passage once the loader renders the marks away. And last of all one or two digits glued to the end of a
+word are (a PDF's footnote mark, "limited³" read as "limited3", which the PDF loader now drops). Both
+sides lose them, so in this last pass "fun1" and "fun2" look alike; the passes before it keep digits and
+are tried first.
 """
 
 from __future__ import annotations
@@ -18,15 +21,35 @@ _QUOTES = str.maketrans("’‘“”", "''\"\"")
 
 
 _MARKS = frozenset("[]*_`")
+MODES = (0, 1, 2)  # whitespace and NFKC only; and Markdown marks; and digits glued to a word's end
 
 
-def _normalise(text: str, *, marks: bool = False) -> tuple[str, list[int]]:
+def _note_mark(text: str, i: int) -> bool:
+    """Is text[i] a digit of one or two glued to the end of a word ("limited3", "page12")?"""
+    j = i
+    while j > 0 and text[j - 1].isdigit() and i - j < 2:
+        j -= 1
+    end = i + 1
+    while end < len(text) and text[end].isdigit() and end - j < 2:
+        end += 1
+    return (
+        text[i].isdigit()
+        and j > 0
+        and text[j - 1].isalpha()
+        and end - j <= 2
+        and not (end < len(text) and text[end].isalnum())
+    )
+
+
+def _normalise(text: str, *, marks: int = 0) -> tuple[str, list[int]]:
     """(normalised text, source offset of each of its characters); runs of whitespace become one space,
-    and with ``marks`` Markdown mark characters are dropped."""
+    from mode 1 Markdown mark characters are dropped, in mode 2 footnote-like digits too."""
     out: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
         if marks and ch in _MARKS:
+            continue
+        if marks == 2 and _note_mark(text, i):
             continue
         if ch.isspace():
             if out and out[-1] != " ":
@@ -40,7 +63,7 @@ def _normalise(text: str, *, marks: bool = False) -> tuple[str, list[int]]:
 
 
 @lru_cache(maxsize=64)
-def _normalised_document(text: str, marks: bool) -> tuple[str, tuple[int, ...]]:
+def _normalised_document(text: str, marks: int) -> tuple[str, tuple[int, ...]]:
     normalised, origin = _normalise(text, marks=marks)
     return normalised, tuple(origin)
 
@@ -48,12 +71,12 @@ def _normalised_document(text: str, marks: bool) -> tuple[str, tuple[int, ...]]:
 def found_in_any(texts: Sequence[str]) -> Callable[[str], bool]:
     """A test of whether a needle is in any of ``texts`` as ``find_span`` would find it; each text is
     normalised at most once per mode (checking a dataset against a whole corpus, not one document)."""
-    normalised: dict[bool, list[str]] = {}
+    normalised: dict[int, list[str]] = {}
 
     def found(needle: str) -> bool:
         if any(needle in text for text in texts):
             return True
-        for marks in (False, True):
+        for marks in MODES:
             probe = " ".join(_normalise(needle, marks=marks)[0].split())
             if not probe:
                 return False
@@ -71,7 +94,7 @@ def find_span(text: str, needle: str) -> tuple[int, int] | None:
     exact = text.find(needle)
     if exact >= 0:
         return exact, exact + len(needle)
-    for marks in (False, True):
+    for marks in MODES:
         probe = " ".join(_normalise(needle, marks=marks)[0].split())
         if not probe:
             return None

@@ -46,3 +46,12 @@ def test_evidence_is_found_up_to_whitespace_and_marks_but_not_when_absent() -> N
     assert found("file names")  # the ligature in the stored text, NFKC in the gold
     assert not found("The value is 43 by default.")
     assert not found("   ")
+
+
+def test_evidence_copied_with_a_footnote_mark_is_found_once_the_pdf_loader_drops_it() -> None:
+    from evals.spans import find_span
+
+    text = "Lines are limited to about 4095 bytes. Call fun1 here."
+    assert find_span(text, "Lines are limited3 to about 4095 bytes.") == (0, 38)
+    assert find_span(text, "Call fun1 here.") == (39, 54)  # found as it is, before any digit is dropped
+    assert find_span(text, "limited to about 4096 bytes") is None  # a figure is never a mark

@@ -95,6 +95,9 @@ def test_real_pdf_reflow_furniture_and_headings() -> None:
     assert not RUNNING_HEADER.search(text)  # every running header is gone
     assert "respectively" in text and "re- spectively" not in text  # hyphenated at a line end, joined again
     assert "S-Plus" in text  # a real compound keeps its hyphen
+    # Footnote marks (smaller digits glued to a word) go; names that end in a digit stay.
+    assert "not all versions of readline" in text and "versions4" not in text and "almost2" not in text
+    assert "drop1" in text and "bzip2" in text
     index = BlockIndex(text, document.blocks)
     at = text.index("An array can be considered as a multiply subscripted collection")
     assert index.heading_path(at) == "An Introduction to R › 5 Arrays and matrices › 5.1 Arrays"

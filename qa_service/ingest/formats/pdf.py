@@ -9,7 +9,9 @@ headings and running headers are recognised from:
 - lines in a fixed-pitch font that follow each other are a code block, kept line by line;
 - the first and last lines of pages that repeat across pages once digits are ignored (running headers
   and footers), that carry the page number in step with the page index, or that are only a number, go;
-- a paragraph cut by a page break continues on the next page.
+- a paragraph cut by a page break continues on the next page;
+- a footnote mark (digits set in a smaller font right after a word: "versions⁴") is dropped, so the word
+  reads as written and the digit is not taken for a figure.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ _FIXED_PITCH = 1  # PDFium font flag (TeX's fonts do not set it, so names are re
 _MONO_NAME = re.compile(rb"(?:^|[+-])(?:CMTT|LMMono|SFTT)|Mono|Courier|Consol|Code", re.I)
 _PAGE_NUMBER = re.compile(r"^(?:page\s+)?(\d{1,4}|[ivxlcdm]{1,7})(?:\s+of\s+\d+)?$", re.I)
 _EDGE_NUMBER = re.compile(r"^(\d{1,4})\b|\b(\d{1,4})$")
+_NOTE_MARK = re.compile(r"(?<=[A-Za-z.,;:)])\d{1,2}(?=\s|$|[.,;:)])")  # digits glued to a word: a mark?
 _LEADERS = re.compile(r"(?:\.\s?){4,}\s*\d+\s*$")  # table-of-contents lines: "Preface . . . . 1"
 
 
@@ -119,8 +122,21 @@ def _lines(textpage: Any, text: str, raw: Any) -> list[Line]:
         size = round(float(raw.FPDFText_GetFontSize(textpage.raw, first)), 1)
         probes = (first, (first + last) // 2, last)
         fixed = sum(_is_mono(textpage, raw, i) for i in probes if not text[i].isspace()) >= 2
-        lines.append(Line(stripped, left, right, top, bottom, size, fixed))
+        lines.append(Line(_without_note_marks(stripped, first, textpage, raw), left, right, top, bottom, size, fixed))
     return lines
+
+
+def _without_note_marks(line: str, offset: int, textpage: Any, raw: Any) -> str:
+    """The line without footnote marks: digits glued to the end of a word in a font under 0.8 times the
+    size of the character before them ("shape1" in the body font is a name and stays)."""
+
+    def font_size(i: int) -> float:
+        return float(raw.FPDFText_GetFontSize(textpage.raw, offset + i))
+
+    marks = [m for m in _NOTE_MARK.finditer(line) if font_size(m.start()) < 0.8 * font_size(m.start() - 1)]
+    for m in reversed(marks):
+        line = line[: m.start()] + line[m.end() :]
+    return line
 
 
 def _is_mono(textpage: Any, raw: Any, index: int) -> bool:
