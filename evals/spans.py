@@ -13,6 +13,7 @@ are tried first.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -21,24 +22,8 @@ _QUOTES = str.maketrans("’‘“”", "''\"\"")
 
 
 _MARKS = frozenset("[]*_`")
+_GLUED_DIGITS = re.compile(r"(?<=[^\W\d_])\d{1,2}(?![^\W_])")  # "limited3", not "4095" or "x86_64"
 MODES = (0, 1, 2)  # whitespace and NFKC only; and Markdown marks; and digits glued to a word's end
-
-
-def _note_mark(text: str, i: int) -> bool:
-    """Is text[i] a digit of one or two glued to the end of a word ("limited3", "page12")?"""
-    j = i
-    while j > 0 and text[j - 1].isdigit() and i - j < 2:
-        j -= 1
-    end = i + 1
-    while end < len(text) and text[end].isdigit() and end - j < 2:
-        end += 1
-    return (
-        text[i].isdigit()
-        and j > 0
-        and text[j - 1].isalpha()
-        and end - j <= 2
-        and not (end < len(text) and text[end].isalnum())
-    )
 
 
 def _normalise(text: str, *, marks: int = 0) -> tuple[str, list[int]]:
@@ -46,10 +31,9 @@ def _normalise(text: str, *, marks: int = 0) -> tuple[str, list[int]]:
     from mode 1 Markdown mark characters are dropped, in mode 2 footnote-like digits too."""
     out: list[str] = []
     origin: list[int] = []
+    glued = {i for m in _GLUED_DIGITS.finditer(text) for i in range(*m.span())} if marks == 2 else set()
     for i, ch in enumerate(text):
-        if marks and ch in _MARKS:
-            continue
-        if marks == 2 and _note_mark(text, i):
+        if (marks and ch in _MARKS) or i in glued:
             continue
         if ch.isspace():
             if out and out[-1] != " ":

@@ -133,10 +133,10 @@ def _without_note_marks(line: str, offset: int, textpage: Any, raw: Any) -> str:
     def font_size(i: int) -> float:
         return float(raw.FPDFText_GetFontSize(textpage.raw, offset + i))
 
-    marks = [m for m in _NOTE_MARK.finditer(line) if font_size(m.start()) < 0.8 * font_size(m.start() - 1)]
-    for m in reversed(marks):
-        line = line[: m.start()] + line[m.end() :]
-    return line
+    def drop_small(m: re.Match[str]) -> str:
+        return "" if font_size(m.start()) < 0.8 * font_size(m.start() - 1) else m[0]
+
+    return _NOTE_MARK.sub(drop_small, line)
 
 
 def _is_mono(textpage: Any, raw: Any, index: int) -> bool:
