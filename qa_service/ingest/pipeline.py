@@ -205,19 +205,21 @@ class Ingestor:
         on_state: Callable[[DocumentState], None] | None = None,
         metadata: Mapping[str, MetadataValue] | None = None,
     ) -> _Planned | IngestResult:
-        """Load, clean and chunk; or the final result when there is nothing to write."""
+        """Load, clean and chunk; or the final result when there is nothing to write. A file already indexed
+        with this pipeline's fingerprint is known by its bytes' hash and is not parsed again."""
+        path = metadata.get("path") if metadata else None
+        previous = self._store.indexed_versions(collection, source, path=path if isinstance(path, str) else None)
+        document_id = document_id_for(data)
+        if previous.get(document_id) == self.fingerprint:
+            return IngestResult(source, "unchanged", document_id)
         try:
             document = prepare_document(
                 data, source, max_pages=self._max_pages, max_chars=self._max_chars, metadata=metadata
             )
         except QAError as exc:
-            return IngestResult(source, "failed", document_id_for(data), error=exc.message)
+            return IngestResult(source, "failed", document_id, error=exc.message)
         if on_state is not None:
             on_state(PARSED)
-        path = metadata.get("path") if metadata else None
-        previous = self._store.indexed_versions(collection, source, path=path if isinstance(path, str) else None)
-        if previous.get(document.id) == self.fingerprint:
-            return IngestResult(source, "unchanged", document.id)
         chunks = chunk_document(document, chunk_size=self._chunk_size, chunk_overlap=self._chunk_overlap)
         if on_state is not None:
             on_state(CHUNKED)
