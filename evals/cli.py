@@ -50,12 +50,7 @@ def run(
 
     settings = load_settings()
     suites = load_suites()
-    if split is not None and split not in SPLITS:
-        raise typer.BadParameter(f"unknown split {split!r}; choose from {SPLITS}")
-    chosen = suite or [name for name, config in suites.items() if split is None or config.get("split") == split]
-    unknown = [s for s in chosen if s not in suites]
-    if unknown:
-        raise typer.BadParameter(f"unknown suite(s) {unknown}; known: {sorted(suites)}")
+    chosen = _chosen(suites, suite, split)
     modes = _modes(mode, settings.answer_mode)
     baselines = _baselines(baseline)
     runs = _run_suites(settings, {s: suites[s] for s in chosen}, modes, url, baselines)
@@ -71,6 +66,43 @@ def run(
             console.print(f"[red]gate[/red] {s}: {f}")
     if gate and failed:
         raise typer.Exit(1)
+
+
+def _chosen(suites: dict[str, dict[str, object]], suite: list[str] | None, split: str | None) -> list[str]:
+    if split is not None and split not in SPLITS:
+        raise typer.BadParameter(f"unknown split {split!r}; choose from {SPLITS}")
+    chosen = suite or [name for name, config in suites.items() if split is None or config.get("split") == split]
+    unknown = [s for s in chosen if s not in suites]
+    if unknown:
+        raise typer.BadParameter(f"unknown suite(s) {unknown}; known: {sorted(suites)}")
+    return chosen
+
+
+def _corpus_of(config: dict[str, object]) -> str | None:
+    from evals.dataset import DATASETS_DIR, collection_of, load_dataset
+
+    return collection_of(load_dataset(DATASETS_DIR / str(config["dataset"])))[1]
+
+
+@eval_app.command()
+def index(
+    suite: Annotated[list[str] | None, typer.Option(help="Suite(s) from thresholds.toml; default: all")] = None,
+    split: Annotated[str | None, typer.Option(help="Only the suites of this split: test or dev")] = None,
+) -> None:
+    """Index the corpora the suites ask, and nothing else (an eval run skips the files indexed already).
+    `make test` builds the eval indexes this way while the unit tests run."""
+    from qa_service.services import build_services
+    from qa_service.settings import load_settings
+
+    suites = load_suites()
+    corpora = dict.fromkeys(c for name in _chosen(suites, suite, split) if (c := _corpus_of(suites[name])))
+    services = build_services(load_settings())
+    columns = (TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        for corpus in corpora:
+            task = progress.add_task(f"indexing {corpus}", total=None)
+            ensure_corpus(services, corpus, on_file=_advancer(progress, task))
+    console.print(f"indexed {len(corpora)} corpora: {', '.join(corpora)}")
 
 
 TABLE_METRICS = {  # metric: short column header

@@ -103,7 +103,7 @@ def _unpacked(name: str, sources: list[Path]) -> list[Path]:
         target = folder / source.name.removesuffix(".gz")
         if not target.exists() or target.stat().st_mtime < source.stat().st_mtime:
             data = gzip.decompress(source.read_bytes())
-            tmp = target.with_suffix(target.suffix + ".tmp")
+            tmp = target.with_suffix(f"{target.suffix}.{os.getpid()}.tmp")  # two processes may unpack at once
             tmp.write_bytes(data)
             tmp.replace(target)
         out.append(target)
