@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
-	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DLLAVA_BUILD=OFF
+	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 
 EVAL_DATA_DIR ?= .data/eval
 # Eval corpora, read in place from Debian packages (evals/corpora): python3-doc (HTML), r-doc-pdf (PDF),
@@ -17,7 +17,7 @@ CORPUS_PACKAGES := python3-doc:/usr/share/doc/python3-doc/html r-doc-pdf:/usr/sh
 	gettext-doc:/usr/share/doc/gettext/gettext_1.html nodejs-doc:/usr/share/doc/nodejs/api/path.md.gz \
 	debian-policy:/usr/share/doc/debian-policy/fhs/fhs-3.0.txt.gz
 
-.PHONY: setup run test lint unit eval eval-index train system-deps bench bench-load bench-scale clean
+.PHONY: setup run test lint unit eval train system-deps bench bench-load bench-scale clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,6 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	# llama.cpp built portable (AVX2, no AVX-512/AMX): the -march=native build of 0.3.36 segfaults on
 	# prompts longer than one token on this machine's CPUs. --no-cache-dir keeps a cached native wheel out.
-	# LLAVA_BUILD=OFF: no multimodal (mtmd) library, which nothing here loads; the build takes 206 s, not 297 s.
 	$(BIN)/python -c "import llama_cpp, sys; sys.exit(llama_cpp.__version__ != '0.3.36')" 2>/dev/null || \
 	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet --no-cache-dir llama-cpp-python==0.3.36
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -42,12 +41,7 @@ lint: setup
 	$(BIN)/ruff check qa_service evals tests benchmarks
 	$(BIN)/mypy
 
-# The eval corpora are indexed while lint and the unit tests run: indexing keeps both cores busy, while much of
-# the tests' time is spent waiting on servers, subprocesses and the browser. The eval then asks over the built
-# indexes. Each job's output is printed whole when it ends.
-test:
-	$(MAKE) --no-print-directory -j2 --output-sync=target eval-index lint unit
-	$(MAKE) --no-print-directory eval
+test: lint unit eval
 
 unit: setup system-deps
 	$(BIN)/pytest
@@ -56,9 +50,6 @@ unit: setup system-deps
 # a gate is a ratio against it (python-docs). `qa-service eval` alone runs both baselines on every suite.
 eval: setup system-deps
 	QA_DATA_DIR=$(EVAL_DATA_DIR) $(BIN)/qa-service eval --baseline gated --out eval-out
-
-eval-index: setup system-deps
-	QA_DATA_DIR=$(EVAL_DATA_DIR) $(BIN)/qa-service eval index
 
 # The answerability model, fitted on the dev splits only (evals/train.py): features through the pipeline over
 # the eval indexes (shared with `make eval`), then the fit; writes qa_service/answering/data/answerability.json
