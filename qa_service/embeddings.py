@@ -17,7 +17,7 @@ Vectors = npt.NDArray[np.float32]
 class Embedder(ABC):
     """Turns texts into L2-normalised float32 vectors; subclasses implement ``embed_batch`` only."""
 
-    batch_size: int = 64
+    batch_size: int = 16
     # Texts per embed_batch call: large, so the model can sort a whole group by length before cutting
     # it into batch_size pieces (padding short texts to long ones' length wastes most of the compute).
     group_size: int = 2048
@@ -62,7 +62,7 @@ class Embedder(ABC):
 class SentenceTransformerEmbedder(Embedder):
     """sentence-transformers model loaded from a local folder (never from a hub)."""
 
-    def __init__(self, model_path: str, *, batch_size: int = 64, query_cache_size: int = 8192) -> None:
+    def __init__(self, model_path: str, *, batch_size: int = 16, query_cache_size: int = 8192) -> None:
         super().__init__(query_cache_size=query_cache_size)
         # Offline by construction: a missing local model must fail, not start a download.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
