@@ -89,8 +89,7 @@ def index(
     suite: Annotated[list[str] | None, typer.Option(help="Suite(s) from thresholds.toml; default: all")] = None,
     split: Annotated[str | None, typer.Option(help="Only the suites of this split: test or dev")] = None,
 ) -> None:
-    """Index the corpora the suites ask, and nothing else (an eval run skips the files indexed already).
-    `make test` builds the eval indexes this way while the unit tests run."""
+    """Index the corpora the suites ask, and nothing else (an eval run skips the files indexed already)."""
     from qa_service.services import build_services
     from qa_service.settings import load_settings
 

@@ -62,7 +62,9 @@ class Embedder(ABC):
 class SentenceTransformerEmbedder(Embedder):
     """sentence-transformers model loaded from a local folder (never from a hub)."""
 
-    def __init__(self, model_path: str, *, batch_size: int = 16, query_cache_size: int = 8192) -> None:
+    def __init__(
+        self, model_path: str, *, batch_size: int = Embedder.batch_size, query_cache_size: int = 8192
+    ) -> None:
         super().__init__(query_cache_size=query_cache_size)
         # Offline by construction: a missing local model must fail, not start a download.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")

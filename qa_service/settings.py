@@ -44,7 +44,7 @@ class EmbeddingSettings(BaseModel):
         default=None, description="sentence-transformers model folder; default: the packaged all-MiniLM-L6-v2"
     )
     batch_size: int = Field(
-        default=16, ge=1, le=4096, description="texts per forward pass; 16 beat 64 by a fifth on 2 CPU cores"
+        default=16, ge=1, le=4096, description="texts per forward pass; 16 beat 64 on 2 cores (BENCHMARKS.md)"
     )
 
     def resolved_model_path(self) -> str:
