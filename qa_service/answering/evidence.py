@@ -15,6 +15,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
+from qa_service.answering.definitions import defines
 from qa_service.answering.policy import HEADING_TERM_WEIGHT, MAX_SENTENCES, NAME_TERM_WEIGHT
 from qa_service.answering.question import QuestionAnalysis, holds_answer_type
 from qa_service.answering.ranking import HandScorer, SentenceFeatures, SentenceScorer
@@ -164,6 +165,9 @@ class _Candidate:
     lead_start: int | None  # where the sentence before it starts (None: it opens the document)
     path: tuple[str, ...]  # the heading path at its start
     block_end: int | None  # end of the block holding its last character (a paragraph, list item, description)
+    prose: bool  # in a paragraph, list item or description (not a heading, term, table row or code)
+    opens_block: bool  # it starts its block
+    intro: str | None  # opening its block: the headings or term right above it; else the sentence before it
 
 
 class EvidenceRanker:
@@ -227,6 +231,11 @@ class EvidenceRanker:
                 new_terms=len(stems[i] - key_terms) / len(stems[i]) if stems[i] else 0.0,
                 lead_semantic=semantic[lead] if lead is not None else 0.0,
                 lead_lexical=overlap[lead] if lead is not None else 0.0,
+                defines=(
+                    defines(question.subject, text, intro=candidate.intro, opens_block=candidate.opens_block)
+                    if candidate.prose
+                    else 0.0
+                ),
             )
             ranked.append(
                 Evidence(
@@ -301,10 +310,47 @@ class EvidenceRanker:
                     path = entry.blocks.path_at(start)
                     block = entry.blocks.at(end - 1)
                     block_end = entry.blocks.blocks[block].end if block is not None else None
+                    kind = entry.blocks.blocks[block].kind if block is not None else "paragraph"
+                    opens_block = block is not None and entry.blocks.blocks[block].start == start
+                    intro = _headings_above(doc.text, entry.blocks, block) if opens_block else None
+                    head = entry.blocks.at(start)
+                    if head is not None and head != block and entry.blocks.blocks[head].kind in ("heading", "term"):
+                        # a term quoted with the first sentence of its description, as one span
+                        opens_block, intro = True, " ".join(doc.text[start : entry.blocks.blocks[head].end].split())
+                    elif not opens_block and lead is not None:
+                        intro = doc.text[lead : int(ends[row - 1])]
                     out.append(
-                        _Candidate(doc, chunk.id, start, end, text, vector, scored.score, rank, lead, path, block_end)
+                        _Candidate(
+                            document=doc,
+                            chunk_id=chunk.id,
+                            start=start,
+                            end=end,
+                            text=text,
+                            vector=vector,
+                            retrieval=scored.score,
+                            chunk_rank=rank,
+                            lead_start=lead,
+                            path=path,
+                            block_end=block_end,
+                            prose=kind in _PROSE,
+                            opens_block=opens_block,
+                            intro=intro,
+                        )
                     )
         return out
+
+
+_PROSE = frozenset({"paragraph", "list_item", "description"})
+
+
+def _headings_above(text: str, blocks: BlockIndex, block: int | None) -> str | None:
+    """The run of headings and definition terms right above a block, one per line (None: none)."""
+    if block is None:
+        return None
+    first = block
+    while first > 0 and blocks.blocks[first - 1].kind in ("heading", "term"):
+        first -= 1
+    return "\n".join(" ".join(text[b.start : b.end].split()) for b in blocks.blocks[first:block]) or None
 
 
 @lru_cache(maxsize=16384)

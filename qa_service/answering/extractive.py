@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from qa_service.answering.policy import SECOND_SENTENCE_RATIO, TYPED_RUNNER_UP_RATIO
+from qa_service.answering.definitions import TITLED, refers_back
+from qa_service.answering.policy import (
+    DEFINITION_POOL,
+    DEFINITION_RATIO,
+    SECOND_SENTENCE_RATIO,
+    TYPED_RUNNER_UP_RATIO,
+)
 from qa_service.answering.question import QuestionAnalysis, holds_answer_type
 from qa_service.answering.short import answer_phrase, asks_short_answer
 from qa_service.answering.untrusted import without_markers
@@ -11,7 +17,14 @@ from qa_service.text import stem_terms
 
 
 def select_extractive_evidence(question: QuestionAnalysis, evidence: list[Evidence]) -> list[Evidence]:
-    """The sentences an extractive answer quotes.
+    """The sentences an extractive answer quotes: for "What is X?" / "What does X do?" the sentence that
+    defines X, when one ranks close enough (``_definition``); otherwise the best sentences."""
+    evidence = [e for e in evidence if _adds_information(question, e)] or evidence
+    return _definition(question, evidence) or best_sentences(question, evidence)
+
+
+def best_sentences(question: QuestionAnalysis, evidence: list[Evidence]) -> list[Evidence]:
+    """The best-ranked sentences that answer: what the answerability model judges (``signals.context``).
 
     The best sentence (or a close runner-up that holds the asked-for type); when it lacks that type
     and the sentence right after it has it, that one too (an answer often follows its lead-in:
@@ -50,6 +63,40 @@ def select_extractive_evidence(question: QuestionAnalysis, evidence: list[Eviden
             chosen.append(other)
             break
     return chosen
+
+
+def _definition(question: QuestionAnalysis, evidence: list[Evidence]) -> list[Evidence] | None:
+    """For "What is X?" / "What does X do?": the best close sentence that defines X, with the sentence
+    right after it when that one goes on about it ("... a file named LINGUAS. This file contains ...").
+
+    It changes what is quoted, not whether the question is answered: the answerability model judges the
+    best-ranked sentences (``best_sentences``), and was fitted on them; a definition shares fewer of the
+    question's words than a passing mention does, so judging it instead would refuse what it answers."""
+    if not question.subject or asks_short_answer(question):
+        return None
+    floor = DEFINITION_RATIO * evidence[0].score
+    # The opening of the section titled with the subject is its definition wherever it ranks; another
+    # sentence of a defining shape must score close to the best one.
+    found = next(
+        (
+            e
+            for i, e in enumerate(evidence)
+            if e.features.get("defines", 0.0) >= TITLED
+            or (e.features.get("defines") and e.score >= floor and i < DEFINITION_POOL)
+        ),
+        None,
+    )
+    if found is None:
+        return None
+    following = _next_sentence(found, evidence)
+    if (
+        following is not None
+        and following.start - found.end <= 2  # the very next sentence ...
+        and following.start < (found.block_end or 0)  # ... of the same block
+        and refers_back(following.text)
+    ):
+        return [found, following]
+    return [found]
 
 
 def _next_sentence(sentence: Evidence, evidence: list[Evidence]) -> Evidence | None:

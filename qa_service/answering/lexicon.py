@@ -9,4 +9,5 @@ _DATA = tomllib.loads((Path(__file__).with_name("data") / "lexicon.toml").read_t
 
 NAMED_KINDS: frozenset[str] = frozenset(_DATA["named_kinds"])
 PLACE_WORDS: frozenset[str] = frozenset(_DATA["place_words"])
+THING_NOUNS: tuple[str, ...] = tuple(_DATA["thing_nouns"])
 OPPOSITES: dict[str, frozenset[str]] = {stem: frozenset(words) for stem, words in _DATA["opposites"].items()}

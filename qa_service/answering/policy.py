@@ -33,6 +33,10 @@ MAX_SENTENCES = 32  # sentences embedded per question (latency is dominated by t
 # Which sentences an extractive answer quotes (extractive.py)
 SECOND_SENTENCE_RATIO = 0.85  # a second sentence is quoted only when it scores this close to the first
 TYPED_RUNNER_UP_RATIO = 0.9  # a sentence holding the asked-for type may win when it scores this close
+# "What is X?": a sentence defining X (definitions.py) is quoted when it scores this close to the best one,
+# among this many best sentences; a definition shares fewer of the question's words than a passing mention.
+DEFINITION_RATIO = 0.65
+DEFINITION_POOL = 8
 
 # Signals that the evidence may not answer (signals.py), inputs of the answerability model
 MIN_SEMANTIC = 0.25  # below this the best sentence is about something else

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from qa_service.answering.definitions import definition_subject
 from qa_service.answering.lexicon import PLACE_WORDS
 from qa_service.ingest.sentences import split_sentences
 from qa_service.text import STOPWORDS, mentions, normalize, numbers, proper_names, stem_terms
@@ -94,6 +95,7 @@ class QuestionAnalysis:
     names: frozenset[str]  # lower-cased capitalised words of the focus (not sentence-initial)
     numbers: frozenset[str]
     counted: str | None  # "Druze civilians" in "How many Druze civilians were killed?"
+    subject: tuple[str, ...] = ()  # stems of what "What is X?" / "What does X do?" asks about (definitions.py)
 
 
 _DEMONSTRATIVE = re.compile(r"\b(?:that|this|these|those|the same)\s+([^\W\d_]+)", re.I)
@@ -132,6 +134,7 @@ def analyze_question(question: str) -> QuestionAnalysis:
         names=frozenset(proper_names(focus, skip_sentence_initial=True)),
         numbers=frozenset(numbers(focus)),
         counted=_counted_noun(counted.group(1)) if counted else None,
+        subject=definition_subject(focus),
     )
 
 

@@ -35,6 +35,7 @@ class SentenceFeatures:
     new_terms: float  # share of its content words that are not the question's (0: it only repeats the question)
     lead_semantic: float  # the sentence before it (in the same document): its similarity, 0 if not a candidate
     lead_lexical: float  # ... and its overlap
+    defines: float  # 1: it defines what a "what is X / what does X do" question asks about (definitions.py)
 
     @classmethod
     def names_(cls) -> tuple[str, ...]:

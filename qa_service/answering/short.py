@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from qa_service.answering.lexicon import THING_NOUNS
 from qa_service.answering.question import _DATE, QuestionAnalysis
 from qa_service.domain import Evidence
 from qa_service.text import STOPWORDS, normalize, stem, stem_terms, word_spans, words
@@ -20,13 +21,7 @@ _NUMBER = re.compile(
     rf"(?<![\w.-])(?P<num>\d[\d,]*(?:\.\d+)?(?:[kKMG]b?|%)?|(?i:{_NUMBER_WORDS}))(?![\w-])(?:\s+(?P<unit>[A-Za-z%]+))?"
 )
 # Things with names in technical text: "Which function ...", "what command ...", "the name of the file".
-_NAMED_THING = re.compile(
-    r"\b(?:which|what)\s+(?:\w+\s+){0,2}?(?P<noun>function|command|option|flag|switch|file|directory|variable|"
-    r"package|module|method|class|program|macro|keyword|operator|argument|field|header|event|property|"
-    r"setting|mode|format|value|encoding|locale|signal|type|extension|suffix|prefix|tool|utility|library|"
-    r"limit|size|length|maximum|minimum|port|version)s?\b",
-    re.I,
-)
+_NAMED_THING = re.compile(r"\b(?:which|what)\s+(?:\w+\s+){0,2}?(?P<noun>" + "|".join(THING_NOUNS) + r")s?\b", re.I)
 _ABBREVIATION = re.compile(r"(?i)(?:e\.g|i\.e|etc|cf|vs|viz)\.?")
 _VALUE_NOUNS = frozenset("value setting mode format limit size length maximum minimum port version".split())
 _DEFAULT = re.compile(r"\bdefaults?\b|\bby default\b", re.I)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from qa_service.answering.extractive import select_extractive_evidence
+from qa_service.answering.extractive import best_sentences
 from qa_service.answering.lexicon import NAMED_KINDS, OPPOSITES
 from qa_service.answering.policy import (
     MIN_COUNTED_SIMILARITY,
@@ -33,7 +33,7 @@ ENFORCED_TYPES = frozenset({"number", "year", "date"})
 class Context:
     question: QuestionAnalysis
     evidence: list[Evidence]  # ranked, non-empty
-    chosen: list[Evidence]  # the sentences an extractive answer would quote
+    chosen: list[Evidence]  # the best sentences, which an extractive answer quotes (unless a definition)
     topic_names: frozenset[str] = frozenset()  # names so common in the collection they name its topic
     term_shares: Mapping[str, float] = field(default_factory=dict)  # key term -> share of chunks holding it
 
@@ -192,5 +192,5 @@ def context(
     term_shares: Mapping[str, float] | None = None,
 ) -> Context:
     """The evidence as the signals and the model see it; ``evidence`` is ranked and non-empty."""
-    chosen = select_extractive_evidence(question, evidence)
+    chosen = best_sentences(question, evidence)
     return Context(question, evidence, chosen, topic_names, term_shares or {})
