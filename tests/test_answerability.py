@@ -257,6 +257,29 @@ def test_a_value_later_in_the_same_block_is_quoted_with_its_lead_in(fresh_servic
     assert answer.short_answer is not None and answer.short_answer.text == "4096"
 
 
+def test_a_quote_that_refers_back_comes_with_the_sentence_it_refers_to(fresh_services, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """ "This is the only way ..." alone does not say what is; the sentence before it, in its paragraph, does."""
+    doc = tmp_path / "loops.md"
+    doc.write_text(
+        "# Loops\n\n"
+        "Loops run their body again and again. "
+        "The halt statement ends any loop at once, possibly abnormally. "
+        "This is the only way to terminate cycle loops.\n\n"
+        "# Functions\n\n"
+        "A function returns the value of its last expression.\n",
+        encoding="utf-8",
+    )
+    fresh_services.ingestor.ingest_paths([doc], collection="default")
+    answer = fresh_services.answerer.ask(
+        "What's the only way to get out of a cycle loop?", collection="default", top_k=5, mode="extractive"
+    )
+    assert not answer.refused
+    assert [c.text for c in answer.citations] == [
+        "The halt statement ends any loop at once, possibly abnormally.",
+        "This is the only way to terminate cycle loops.",
+    ]
+
+
 def test_a_question_asking_for_a_count_or_size_is_refused_when_no_passage_gives_one(fresh_services, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """ "What is the maximum number of ...", "how often ...": the documents name the thing but give no number."""
     from qa_service.answering.question import analyze_question

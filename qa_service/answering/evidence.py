@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-from qa_service.answering.definitions import defines
+from qa_service.answering.definitions import defines, refers_back
 from qa_service.answering.policy import HEADING_TERM_WEIGHT, MAX_SENTENCES, NAME_TERM_WEIGHT
 from qa_service.answering.question import QuestionAnalysis, holds_answer_type
 from qa_service.answering.ranking import HandScorer, SentenceFeatures, SentenceScorer
@@ -363,8 +363,9 @@ def _stems(text: str) -> frozenset[str]:
 
 def _shortlist(candidates: list[_Candidate], overlap: list[float]) -> list[int]:
     """Indexes of the sentences worth embedding: the best by term overlap (ties: retrieval order), each
-    with the sentence after it (answers often follow their lead-in), capped so a query embeds at most
-    about MAX_SENTENCES short texts however long the retrieved chunks are."""
+    with the sentence after it (answers often follow their lead-in) and, when it refers back, the one
+    before it; capped so a query embeds at most about MAX_SENTENCES short texts however long the retrieved
+    chunks are."""
     if len(candidates) <= MAX_SENTENCES:
         return list(range(len(candidates)))
     order = sorted(range(len(candidates)), key=lambda i: (-overlap[i], i))[: MAX_SENTENCES // 2]
@@ -372,6 +373,9 @@ def _shortlist(candidates: list[_Candidate], overlap: list[float]) -> list[int]:
     for i in order:
         if i + 1 < len(candidates) and candidates[i + 1].document.id == candidates[i].document.id:
             keep.add(i + 1)
+    for i in sorted(keep):  # a sentence opening with "This ..." is quoted with the one it refers to
+        if i > 0 and refers_back(candidates[i].text) and candidates[i].lead_start == candidates[i - 1].start:
+            keep.add(i - 1)
     for i in range(len(candidates)):  # fill with retrieval order (best chunks first)
         if len(keep) >= MAX_SENTENCES:
             break

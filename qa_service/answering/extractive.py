@@ -18,9 +18,18 @@ from qa_service.text import stem_terms
 
 def select_extractive_evidence(question: QuestionAnalysis, evidence: list[Evidence]) -> list[Evidence]:
     """The sentences an extractive answer quotes: for "What is X?" / "What does X do?" the sentence that
-    defines X, when one ranks close enough (``_definition``); otherwise the best sentences."""
-    evidence = [e for e in evidence if _adds_information(question, e)] or evidence
-    return _definition(question, evidence) or best_sentences(question, evidence)
+    defines X, when one ranks close enough (``_definition``); otherwise the best sentences. A quoted
+    sentence that opens by referring back ("This is the only way to terminate repeat loops.") is quoted
+    with the sentence it refers to, without which it does not say what it is about."""
+    informative = [e for e in evidence if _adds_information(question, e)] or evidence
+    chosen = _definition(question, informative) or best_sentences(question, informative)
+    out: list[Evidence] = []
+    for sentence in chosen:
+        before = _previous_sentence(sentence, evidence) if refers_back(sentence.text) else None
+        if before is not None and before not in chosen and before not in out:
+            out.append(before)
+        out.append(sentence)
+    return out
 
 
 def best_sentences(question: QuestionAnalysis, evidence: list[Evidence]) -> list[Evidence]:
@@ -97,6 +106,20 @@ def _definition(question: QuestionAnalysis, evidence: list[Evidence]) -> list[Ev
     ):
         return [found, following]
     return [found]
+
+
+def _previous_sentence(sentence: Evidence, evidence: list[Evidence]) -> Evidence | None:
+    """The sentence right before this one in its block, if it is among the evidence."""
+    return next(
+        (
+            e
+            for e in evidence
+            if e.document_id == sentence.document_id
+            and e.end <= sentence.start <= e.end + 2
+            and e.block_end == sentence.block_end
+        ),
+        None,
+    )
 
 
 def _next_sentence(sentence: Evidence, evidence: list[Evidence]) -> Evidence | None:
