@@ -42,7 +42,7 @@ MIN_DOCUMENTS = 5  # below this, document shares say nothing (in one document ev
 MAX_SEGMENTS = 6  # more than this, or too many dead rows, and a background merge starts
 MAX_DEAD_SHARE = 0.25
 SAVE_AFTER = 1000  # chunks tokenised since the last save that make a save worth it
-FORMAT = 2  # of the saved index; another value is ignored (rebuilt). 2: chunks saved with it
+FORMAT = 3  # of the saved index; another value is ignored (rebuilt). 2: chunks saved with it; 3: "it's" is a stopword
 
 
 class Vocabulary:

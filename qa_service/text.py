@@ -207,8 +207,9 @@ def stem(word: str) -> str:
 
 
 def stem_terms(text: str) -> list[str]:
-    """Content-word stems (stopwords dropped) in order, duplicates kept."""
-    return [stem(w) for w in words(text) if w not in STOPWORDS]
+    """Content-word stems (stopwords dropped) in order, duplicates kept. A stopword contracted with "'s"
+    ("what's", "it's", "there's") is a stopword too, not the content word "what"."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS and w.removesuffix("'s") not in STOPWORDS]
 
 
 def numbers(text: str) -> set[str]:

@@ -215,3 +215,9 @@ def test_document_cache_reads_stored_spans_loads_misses_in_one_batch_and_holds_a
     # spans that do not fit the text (a damaged record) are not trusted
     bad = Document(id="x", source="x", title="", text="Short. Text.", media_type="text/plain", sentences=spans)
     assert CachedDocument.of(bad).spans.tolist() == [[0, 6], [7, 12]]
+
+
+def test_a_stopword_contracted_with_s_is_a_stopword() -> None:
+    from qa_service.text import stem_terms
+
+    assert stem_terms("What's the point of it? It's the package's file.") == ["point", "packag", "file"]
