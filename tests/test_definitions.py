@@ -20,6 +20,10 @@ from qa_service.answering.definitions import DEFINES, TITLED, defines, definitio
         ("What is the default port used by the server?", ()),
         ("What does close() do when the file is already closed?", ()),
         ("How many workers does the pool start?", ()),
+        # A relation, not a thing: "the return value of", "the difference between"; no subject at all.
+        ("What is the return value of os.fork()?", ()),
+        ("What is the difference between a list and a tuple?", ()),
+        ("What is used for logging?", ()),
     ],
 )
 def test_the_subject_of_a_definitional_question(question: str, subject: tuple[str, ...]) -> None:

@@ -18,12 +18,14 @@ from qa_service.answering.lexicon import THING_NOUNS
 from qa_service.text import stem, stem_terms
 
 _ARTICLE = r"(?:(?:the|a|an)\s+)?"
-# The subject is what is left between the question's frame and its end; ``_cut`` then ends it at its first
-# preposition ("a factor in R" -> "a factor").
+# The subject is what is left between the question's frame and its end, cut at its first preposition ("a
+# factor in R" -> "a factor"); cut at "of" or "between" it is a relation ("the return value of fork()", "the
+# difference between ..."), not a thing, and the question is not definitional.
 _FRAMES = (
     re.compile(
         r"^what(?:['’]s|\s+is|\s+are)\s+(?:the\s+(?:purpose|point|role|job|use|meaning)\s+of\s+"
-        r"(?:having\s+|using\s+)?)?(?P<subject>.+?)(?:\s+(?:used|meant|intended|good)\s+for)?\s*\?$",
+        r"(?:having\s+|using\s+)?)?(?!(?:used|meant|intended|needed|required|done|called)\b)"
+        r"(?P<subject>.+?)(?:\s+(?:used|meant|intended|good)\s+for)?\s*\?$",
         re.I,
     ),
     re.compile(
@@ -51,7 +53,10 @@ def definition_subject(focus: str) -> tuple[str, ...]:
         match = frame.match(text)
         if match is None:
             continue
-        subject = _PREPOSITION.split(match.group("subject"), maxsplit=1)[0]
+        cut = _PREPOSITION.search(match.group("subject"))
+        if cut is not None and cut.group(0).strip().lower() in ("of", "between"):
+            return ()
+        subject = match.group("subject")[: cut.start()] if cut is not None else match.group("subject")
         subject = re.sub(r"^" + _ARTICLE, "", subject, flags=re.I).strip(" `'\"‘’“”")
         if not subject or len(subject.split()) > MAX_SUBJECT_WORDS:
             return ()
@@ -69,7 +74,7 @@ def defines(subject: tuple[str, ...], text: str, *, intro: str | None, opens_blo
     term titled with the subject ("Class: zlib.Unzip", "bisect.insort_left(a, x, ...)"), DEFINES when it
     has a defining shape, else 0. ``intro`` is the text it follows: the headings and definition term
     right above it, one per line, when it opens its block (``opens_block``), else the sentence before it
-    in its block (None: neither)."""
+    (None: none)."""
     if not subject:
         return 0.0
     wanted = set(subject)

@@ -374,7 +374,15 @@ def _shortlist(candidates: list[_Candidate], overlap: list[float]) -> list[int]:
         if i + 1 < len(candidates) and candidates[i + 1].document.id == candidates[i].document.id:
             keep.add(i + 1)
     for i in sorted(keep):  # a sentence opening with "This ..." is quoted with the one it refers to
-        if i > 0 and refers_back(candidates[i].text) and candidates[i].lead_start == candidates[i - 1].start:
+        if len(keep) >= MAX_SENTENCES:
+            break
+        before = candidates[i - 1] if i > 0 else None
+        if (
+            before is not None
+            and refers_back(candidates[i].text)
+            and before.document.id == candidates[i].document.id
+            and candidates[i].lead_start == before.start
+        ):
             keep.add(i - 1)
     for i in range(len(candidates)):  # fill with retrieval order (best chunks first)
         if len(keep) >= MAX_SENTENCES:

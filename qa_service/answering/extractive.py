@@ -25,7 +25,9 @@ def select_extractive_evidence(question: QuestionAnalysis, evidence: list[Eviden
     chosen = _definition(question, informative) or best_sentences(question, informative)
     out: list[Evidence] = []
     for sentence in chosen:
-        before = _previous_sentence(sentence, evidence) if refers_back(sentence.text) else None
+        # The short answer is taken from the first cited sentence holding one, which can be this one; the
+        # eval saw no short answer change (and keeping it out when the sentence holds one cost citations).
+        before = next((e for e in evidence if _adjacent(e, sentence)), None) if refers_back(sentence.text) else None
         if before is not None and before not in chosen and before not in out:
             out.append(before)
         out.append(sentence)
@@ -84,8 +86,8 @@ def _definition(question: QuestionAnalysis, evidence: list[Evidence]) -> list[Ev
     if not question.subject or asks_short_answer(question):
         return None
     floor = DEFINITION_RATIO * evidence[0].score
-    # The opening of the section titled with the subject is its definition wherever it ranks; another
-    # sentence of a defining shape must score close to the best one.
+    # The first in rank order of: the opening of the section titled with the subject (its definition,
+    # wherever it ranks), or another sentence of a defining shape scoring close to the best one.
     found = next(
         (
             e
@@ -97,28 +99,19 @@ def _definition(question: QuestionAnalysis, evidence: list[Evidence]) -> list[Ev
     )
     if found is None:
         return None
-    following = _next_sentence(found, evidence)
-    if (
-        following is not None
-        and following.start - found.end <= 2  # the very next sentence ...
-        and following.start < (found.block_end or 0)  # ... of the same block
-        and refers_back(following.text)
-    ):
+    following = next((e for e in evidence if _adjacent(found, e)), None)
+    if following is not None and refers_back(following.text):
         return [found, following]
     return [found]
 
 
-def _previous_sentence(sentence: Evidence, evidence: list[Evidence]) -> Evidence | None:
-    """The sentence right before this one in its block, if it is among the evidence."""
-    return next(
-        (
-            e
-            for e in evidence
-            if e.document_id == sentence.document_id
-            and e.end <= sentence.start <= e.end + 2
-            and e.block_end == sentence.block_end
-        ),
-        None,
+def _adjacent(before: Evidence, after: Evidence) -> bool:
+    """Is ``after`` the very next sentence of ``before``'s block (only the space between them)?"""
+    return (
+        before.document_id == after.document_id
+        and before.block_end is not None
+        and before.block_end == after.block_end
+        and 0 <= after.start - before.end <= 2
     )
 
 
