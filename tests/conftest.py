@@ -57,6 +57,14 @@ def client(seeded_services: Services) -> Iterator[TestClient]:
         yield test_client
 
 
+def ask_about(services: Services, folder: Path, document: tuple[str, str], question: str) -> Any:
+    """Ingest one document (file name, text) into a fresh collection and ask it one question, extractively."""
+    name, text = document
+    (folder / name).write_text(text, encoding="utf-8")
+    services.ingestor.ingest_paths([folder / name], collection="default")
+    return services.answerer.ask(question, collection="default", top_k=5, mode="extractive")
+
+
 def copy_seed(to: Path) -> Path:
     to.mkdir(parents=True, exist_ok=True)
     return Path(shutil.copy(SEED_FILE, to / SEED_FILE.name))

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from evals.train import FEATURES_FILE, fit, read_features
 from qa_service.answering.answerability import MODEL_FILE, AnswerabilityFeatures, AnswerabilityModel
 from qa_service.answering.requests import not_a_question
+from tests.conftest import ask_about
 
 
 def test_refitting_the_committed_features_reproduces_the_committed_model_exactly() -> None:
@@ -237,8 +238,8 @@ def test_the_refusal_threshold_is_the_dev_operating_point_unless_set(tmp_path) -
 def test_a_value_later_in_the_same_block_is_quoted_with_its_lead_in(fresh_services, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """An option's description opens with what it is and ends with its default: the answer quotes both
     sentences of that list item, and nothing of the next item."""
-    doc = tmp_path / "writer.md"
-    doc.write_text(
+    document = (
+        "writer.md",
         "# Writer options\n\n"
         "The writer accepts the options below when it is created.\n\n"
         "* `blockSize` {integer} The size of each block that the writer flushes to disk. Small values make "
@@ -246,12 +247,8 @@ def test_a_value_later_in_the_same_block_is_quoted_with_its_lead_in(fresh_servic
         "* `retries` {integer} How often a failed flush is tried again before the writer gives up. Default: 3.\n\n"
         "# Reader options\n\n"
         "The reader has no options of its own; it uses the block size the writer recorded.\n",
-        encoding="utf-8",
     )
-    fresh_services.ingestor.ingest_paths([doc], collection="default")
-    answer = fresh_services.answerer.ask(
-        "What is the default size of each block the writer flushes?", collection="default", top_k=5, mode="extractive"
-    )
+    answer = ask_about(fresh_services, tmp_path, document, "What is the default size of each block the writer flushes?")
     assert not answer.refused and "4096" in answer.answer and "Default: 3" not in answer.answer
     assert any(c.text.startswith("Default: 4096") for c in answer.citations)
     assert answer.short_answer is not None and answer.short_answer.text == "4096"
@@ -259,20 +256,16 @@ def test_a_value_later_in_the_same_block_is_quoted_with_its_lead_in(fresh_servic
 
 def test_a_quote_that_refers_back_comes_with_the_sentence_it_refers_to(fresh_services, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """ "This is the only way ..." alone does not say what is; the sentence before it, in its paragraph, does."""
-    doc = tmp_path / "loops.md"
-    doc.write_text(
+    document = (
+        "loops.md",
         "# Loops\n\n"
         "Loops run their body again and again. "
         "The halt statement ends any loop at once, possibly abnormally. "
         "This is the only way to terminate cycle loops.\n\n"
         "# Functions\n\n"
         "A function returns the value of its last expression.\n",
-        encoding="utf-8",
     )
-    fresh_services.ingestor.ingest_paths([doc], collection="default")
-    answer = fresh_services.answerer.ask(
-        "What's the only way to get out of a cycle loop?", collection="default", top_k=5, mode="extractive"
-    )
+    answer = ask_about(fresh_services, tmp_path, document, "What's the only way to get out of a cycle loop?")
     assert not answer.refused
     assert [c.text for c in answer.citations] == [
         "The halt statement ends any loop at once, possibly abnormally.",

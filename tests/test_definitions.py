@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa_service.answering.definitions import DEFINES, TITLED, defines, definition_subject
+from tests.conftest import ask_about
 
 
 @pytest.mark.parametrize(
@@ -56,8 +57,8 @@ def test_which_sentences_define_the_subject(
 def test_a_what_does_question_is_answered_with_the_definition_not_a_passing_mention(fresh_services, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The passing mention shares more of the question's words ("sync", "program", "mirror"); the answer
     is still the sentence that says what the program does."""
-    doc = tmp_path / "tools.md"
-    doc.write_text(
+    document = (
+        "tools.md",
         "# Mirrors\n\n"
         "Our mirror servers run the vsync program every night, and the vsync program logs to the mirror log.\n\n"
         "# Tools\n\n"
@@ -65,12 +66,8 @@ def test_a_what_does_question_is_answered_with_the_definition_not_a_passing_ment
         "Copies a directory tree to another host, sending only the blocks that changed since the last copy.\n\n"
         "## vclean\n\n"
         "Removes the copies older than a week.\n",
-        encoding="utf-8",
     )
-    fresh_services.ingestor.ingest_paths([doc], collection="default")
-    answer = fresh_services.answerer.ask(
-        "What does the vsync program do?", collection="default", top_k=5, mode="extractive"
-    )
+    answer = ask_about(fresh_services, tmp_path, document, "What does the vsync program do?")
     assert not answer.refused
     assert answer.answer.startswith("Copies a directory tree to another host")
     assert [c.heading_path for c in answer.citations] == ["Tools › vsync"]

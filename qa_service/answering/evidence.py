@@ -165,9 +165,7 @@ class _Candidate:
     lead_start: int | None  # where the sentence before it starts (None: it opens the document)
     path: tuple[str, ...]  # the heading path at its start
     block_end: int | None  # end of the block holding its last character (a paragraph, list item, description)
-    prose: bool  # in a paragraph, list item or description (not a heading, term, table row or code)
-    opens_block: bool  # it starts its block
-    intro: str | None  # opening its block: the headings or term right above it; else the sentence before it
+    blocks: BlockIndex  # its document's blocks (read only for "What is X?" questions: _defines)
 
 
 class EvidenceRanker:
@@ -231,11 +229,7 @@ class EvidenceRanker:
                 new_terms=len(stems[i] - key_terms) / len(stems[i]) if stems[i] else 0.0,
                 lead_semantic=semantic[lead] if lead is not None else 0.0,
                 lead_lexical=overlap[lead] if lead is not None else 0.0,
-                defines=(
-                    defines(question.subject, text, intro=candidate.intro, opens_block=candidate.opens_block)
-                    if candidate.prose
-                    else 0.0
-                ),
+                defines=_defines(question.subject, candidate) if question.subject else 0.0,
             )
             ranked.append(
                 Evidence(
@@ -310,15 +304,6 @@ class EvidenceRanker:
                     path = entry.blocks.path_at(start)
                     block = entry.blocks.at(end - 1)
                     block_end = entry.blocks.blocks[block].end if block is not None else None
-                    kind = entry.blocks.blocks[block].kind if block is not None else "paragraph"
-                    opens_block = block is not None and entry.blocks.blocks[block].start == start
-                    intro = _headings_above(doc.text, entry.blocks, block) if opens_block else None
-                    head = entry.blocks.at(start)
-                    if head is not None and head != block and entry.blocks.blocks[head].kind in ("heading", "term"):
-                        # a term quoted with the first sentence of its description, as one span
-                        opens_block, intro = True, " ".join(doc.text[start : entry.blocks.blocks[head].end].split())
-                    elif not opens_block and lead is not None:
-                        intro = doc.text[lead : int(ends[row - 1])]
                     out.append(
                         _Candidate(
                             document=doc,
@@ -332,15 +317,32 @@ class EvidenceRanker:
                             lead_start=lead,
                             path=path,
                             block_end=block_end,
-                            prose=kind in _PROSE,
-                            opens_block=opens_block,
-                            intro=intro,
+                            blocks=entry.blocks,
                         )
                     )
         return out
 
 
 _PROSE = frozenset({"paragraph", "list_item", "description"})
+
+
+def _defines(subject: tuple[str, ...], candidate: _Candidate) -> float:
+    """How surely the candidate defines the subject (definitions.defines), given what it follows: the
+    term it is quoted with, the headings right above the block it opens, or the sentence before it."""
+    blocks, text, start = candidate.blocks, candidate.document.text, candidate.start
+    block = blocks.at(candidate.end - 1)
+    if block is not None and blocks.blocks[block].kind not in _PROSE:
+        return 0.0  # a heading, a term, a table row or code defines nothing itself
+    head = blocks.at(start)
+    if head is not None and head != block and blocks.blocks[head].kind in ("heading", "term"):
+        # a term quoted with the first sentence of its description, as one span
+        return defines(
+            subject, candidate.text, intro=" ".join(text[start : blocks.blocks[head].end].split()), opens_block=True
+        )
+    if block is not None and blocks.blocks[block].start == start:
+        return defines(subject, candidate.text, intro=_headings_above(text, blocks, block), opens_block=True)
+    lead = text[candidate.lead_start : start] if candidate.lead_start is not None else None
+    return defines(subject, candidate.text, intro=lead, opens_block=False)
 
 
 def _headings_above(text: str, blocks: BlockIndex, block: int | None) -> str | None:

@@ -22,7 +22,7 @@ def select_extractive_evidence(question: QuestionAnalysis, evidence: list[Eviden
     sentence that opens by referring back ("This is the only way to terminate repeat loops.") is quoted
     with the sentence it refers to, without which it does not say what it is about."""
     informative = [e for e in evidence if _adds_information(question, e)] or evidence
-    chosen = _definition(question, informative) or best_sentences(question, informative)
+    chosen = _definition(question, informative) or best_sentences(question, evidence)
     out: list[Evidence] = []
     for sentence in chosen:
         # The short answer is taken from the first cited sentence holding one, which can be this one; the
