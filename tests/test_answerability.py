@@ -273,6 +273,26 @@ def test_a_quote_that_refers_back_comes_with_the_sentence_it_refers_to(fresh_ser
     ]
 
 
+def test_a_sentence_that_refers_back_is_ranked_with_the_sentence_it_refers_to(fresh_services, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """ "It is January 1, 2001 ..." shares no key term with the question; read with the sentence before it in
+    its paragraph, it answers it. The same sentence in a paragraph of its own refers to nothing it can be read
+    with, and scores as itself."""
+    answer_sentence = "It is January 1, 2001, at midnight, in every time zone."
+    lead = "The epoch is the point where the library's clock starts."
+    question = "What moment is the epoch of the clock library?"
+    scored = {}
+    for collection, separator in (("together", " "), ("apart", "\n\n")):
+        path = tmp_path / f"{collection}.md"
+        path.write_text(f"# Clock\n\n{lead}{separator}{answer_sentence}\n\nTimestamps are decimal numbers.\n")
+        fresh_services.ingestor.ingest_paths([path], collection=collection)
+        evidence = fresh_services.answerer.assess(question, collection=collection, top_k=5).evidence
+        scored[collection] = next(e for e in evidence if e.text == answer_sentence)
+    together, apart = scored["together"], scored["apart"]
+    assert apart.features["lexical"] < together.features["lexical"]  # the lead's terms count as its context
+    assert apart.features["semantic"] < together.features["semantic"]  # the two read together
+    assert apart.score < together.score
+
+
 def test_a_question_asking_for_a_count_or_size_is_refused_when_no_passage_gives_one(fresh_services, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """ "What is the maximum number of ...", "how often ...": the documents name the thing but give no number."""
     from qa_service.answering.question import analyze_question

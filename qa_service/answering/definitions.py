@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from qa_service.answering.anaphora import refers_back
 from qa_service.answering.lexicon import THING_NOUNS
 from qa_service.text import stem, stem_terms
 
@@ -41,7 +42,6 @@ _PREPOSITION = re.compile(r"\s+(?:in|of|on|within|inside|for|from|between|under|
 MAX_SUBJECT_WORDS = 4  # a longer "subject" is a clause, not a thing the documents would define
 _THING_STEMS = frozenset(stem(n) for n in THING_NOUNS)
 _CALLED = re.compile(r"\b(?:is|are)\s+(?:called|named|termed|known\s+as|referred\s+to\s+as)\s+(?P<rest>.{1,100})", re.I)
-_REFERS_BACK = re.compile(r"^(?:this|these|it|they|its|their|such)\b", re.I)
 _NOT_A_VERB = re.compile(r"^(?:and|or|nor|but|vs)$", re.I)
 
 
@@ -96,7 +96,7 @@ def defines(subject: tuple[str, ...], text: str, *, intro: str | None, opens_blo
         return DEFINES
     if intro is None or not wanted <= set(stem_terms(intro)):
         return 0.0
-    return DEFINES if opens_block or _REFERS_BACK.match(text) else 0.0
+    return DEFINES if opens_block or refers_back(text) else 0.0
 
 
 def _titled(subject: tuple[str, ...], heading: str) -> bool:
@@ -114,8 +114,3 @@ def _titled(subject: tuple[str, ...], heading: str) -> bool:
         if seen == wanted:
             return True
     return False
-
-
-def refers_back(text: str) -> bool:
-    """Does the sentence open by referring to the one before ("This file contains ...")?"""
-    return bool(_REFERS_BACK.match(text))

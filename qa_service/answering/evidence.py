@@ -15,7 +15,8 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-from qa_service.answering.definitions import defines, refers_back
+from qa_service.answering.anaphora import follows
+from qa_service.answering.definitions import defines
 from qa_service.answering.policy import HEADING_TERM_WEIGHT, MAX_SENTENCES, NAME_TERM_WEIGHT
 from qa_service.answering.question import QuestionAnalysis, holds_answer_type
 from qa_service.answering.ranking import HandScorer, SentenceFeatures, SentenceScorer
@@ -167,6 +168,10 @@ class _Candidate:
     block_end: int | None  # end of the block holding its last character (a paragraph, list item, description)
     blocks: BlockIndex  # its document's blocks (read only for "What is X?" questions: _defines)
 
+    @property
+    def document_id(self) -> str:
+        return self.document.id
+
 
 class EvidenceRanker:
     """Scores the sentences of retrieved chunks against the question (``ranking.py`` says how)."""
@@ -189,17 +194,32 @@ class EvidenceRanker:
         name_stems = {stem(n) for n in question.names}
         idf = {t: w * (NAME_TERM_WEIGHT if t in name_stems else 1.0) for t, w in idf.items()}
         total_idf = sum(idf.values()) or 1.0
+        # A sentence opening "It ..."/"This ..." is read with the one it refers to: "It is January 1, 1970"
+        # answers "What is the epoch?" only together with "The epoch is the point where the time starts".
+        antecedent = {i: i - 1 for i in range(1, len(candidates)) if follows(candidates[i - 1], candidates[i])}
+        context = [
+            heading_stems[i] | stems[antecedent[i]] if i in antecedent else heading_stems[i]
+            for i in range(len(candidates))
+        ]
         overlap = [
             sum(w if t in s else HEADING_TERM_WEIGHT * w if t in h else 0.0 for t, w in idf.items()) / total_idf
-            for s, h in zip(stems, heading_stems, strict=True)
+            for s, h in zip(stems, context, strict=True)
         ]
-        keep = _shortlist(candidates, overlap)
+        keep = _shortlist(candidates, overlap, antecedent)
+        kept_at = {i: k for k, i in enumerate(keep)}
+        antecedent = {kept_at[i]: kept_at[j] for i, j in antecedent.items() if i in kept_at and j in kept_at}
         candidates = [candidates[i] for i in keep]
         paths = [paths[i] for i in keep]
         overlap = [overlap[i] for i in keep]
         stems = [stems[i] for i in keep]
         texts = [c.text for c in candidates]
-        semantic = (self._vectors(candidates) @ self._embedder.embed_cached([question.focus])[0]).tolist()
+        asked = self._embedder.embed_cached([question.focus])[0]
+        semantic = (self._vectors(candidates) @ asked).tolist()
+        if antecedent:
+            pairs = sorted(antecedent.items())
+            together = self._embedder.embed_cached([f"{texts[j]} {texts[i]}" for i, j in pairs]) @ asked
+            for (i, _), value in zip(pairs, together.tolist(), strict=True):
+                semantic[i] = max(semantic[i], value)
         counted = self._counted_similarity(question.counted, texts)
         key_terms = set(question.key_terms)
         path_stems = [_stems(" ".join(path)) for path in paths]
@@ -210,6 +230,8 @@ class EvidenceRanker:
         for i, candidate in enumerate(candidates):
             doc, start, text = candidate.document, candidate.start, candidate.text
             sentence_words = set(words(text))
+            if i in antecedent:
+                sentence_words |= set(words(texts[antecedent[i]]))
             lead = position.get((doc.id, candidate.lead_start)) if candidate.lead_start is not None else None
             features = SentenceFeatures(
                 semantic=semantic[i],
@@ -363,7 +385,7 @@ def _stems(text: str) -> frozenset[str]:
     return frozenset(stem_terms(text))
 
 
-def _shortlist(candidates: list[_Candidate], overlap: list[float]) -> list[int]:
+def _shortlist(candidates: list[_Candidate], overlap: list[float], antecedent: dict[int, int]) -> list[int]:
     """Indexes of the sentences worth embedding: the best by term overlap (ties: retrieval order), each
     with the sentence after it (answers often follow their lead-in) and, when it refers back, the one
     before it; capped so a query embeds at most about MAX_SENTENCES short texts however long the retrieved
@@ -378,14 +400,8 @@ def _shortlist(candidates: list[_Candidate], overlap: list[float]) -> list[int]:
     for i in sorted(keep):  # a sentence opening with "This ..." is quoted with the one it refers to
         if len(keep) >= MAX_SENTENCES:
             break
-        before = candidates[i - 1] if i > 0 else None
-        if (
-            before is not None
-            and refers_back(candidates[i].text)
-            and before.document.id == candidates[i].document.id
-            and candidates[i].lead_start == before.start
-        ):
-            keep.add(i - 1)
+        if i in antecedent:
+            keep.add(antecedent[i])
     for i in range(len(candidates)):  # fill with retrieval order (best chunks first)
         if len(keep) >= MAX_SENTENCES:
             break

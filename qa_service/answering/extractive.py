@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from qa_service.answering.definitions import TITLED, refers_back
+from qa_service.answering.anaphora import follows
+from qa_service.answering.definitions import TITLED
 from qa_service.answering.policy import (
     DEFINITION_POOL,
     DEFINITION_RATIO,
@@ -27,7 +28,7 @@ def select_extractive_evidence(question: QuestionAnalysis, evidence: list[Eviden
     for sentence in chosen:
         # The short answer is taken from the first cited sentence holding one, which can be this one; the
         # eval saw no short answer change (and keeping it out when the sentence holds one cost citations).
-        before = next((e for e in evidence if _adjacent(e, sentence)), None) if refers_back(sentence.text) else None
+        before = next((e for e in evidence if follows(e, sentence)), None)
         if before is not None and before not in chosen and before not in out:
             out.append(before)
         out.append(sentence)
@@ -99,20 +100,10 @@ def _definition(question: QuestionAnalysis, evidence: list[Evidence]) -> list[Ev
     )
     if found is None:
         return None
-    following = next((e for e in evidence if _adjacent(found, e)), None)
-    if following is not None and refers_back(following.text):
+    following = next((e for e in evidence if follows(found, e)), None)
+    if following is not None:
         return [found, following]
     return [found]
-
-
-def _adjacent(before: Evidence, after: Evidence) -> bool:
-    """Is ``after`` the very next sentence of ``before``'s block (only the space between them)?"""
-    return (
-        before.document_id == after.document_id
-        and before.block_end is not None
-        and before.block_end == after.block_end
-        and 0 <= after.start - before.end <= 2
-    )
 
 
 def _next_sentence(sentence: Evidence, evidence: list[Evidence]) -> Evidence | None:

@@ -22,8 +22,9 @@ from qa_service.answering.policy import W_LEXICAL, W_NAMES, W_SEMANTIC, W_TYPE
 class SentenceFeatures:
     """What the scorer knows of one candidate sentence; the evidence's ``features`` holds them by name."""
 
-    semantic: float  # cosine similarity of the sentence and the question
-    lexical: float  # IDF-weighted share of the question's key terms in the sentence (heading terms count half)
+    semantic: float  # cosine similarity of the sentence and the question (see anaphora.py for "It ...")
+    lexical: float  # IDF-weighted share of the question's key terms in the sentence (terms only in its heading,
+    # or in the sentence before it when it refers back to that one, count half)
     answer_type: float  # the sentence holds the asked-for type (for "how many X": how close its counted noun is)
     names: float  # share of the question's names the sentence mentions
     heading: float  # IDF-weighted share of the question's key terms in the sentence's heading path
