@@ -104,6 +104,17 @@ def test_real_pdf_reflow_furniture_and_headings() -> None:
     assert document.page_at(at) == 26  # the printed page 20 is the PDF's 26th
     code = text.index("> dim(z) <- c(3,5,100)")
     assert text[code - 2 : code] == "\n\n"  # the example is its own block, not glued to the prose around it
+    # A line holding a word hyphenated at its end spans two printed lines; the next line goes on with the
+    # paragraph (measured from the first printed line, it looked like a paragraph break).
+    assert (
+        "Suffix ‘M’ specifies megabytes or millions of cells respectively. The defaults are 6Mb and 350k" in text
+    )
+    # Code set inline, wrapped onto a line of its own mid-sentence, stays in the sentence; a code block
+    # (indented) after "... the special function tapply():" does not.
+    assert "That is seq(2,10) is the same vector as 2:10." in text
+    assert "see the help for path.expand." in text
+    assert "The first two arguments may be named from=value and to=value; thus seq(1,30)" in text
+    assert "the special function tapply():\n\n> incmeans <- tapply(incomes, statef, mean)" in text
 
 
 def test_texinfo_html_navigation_is_dropped_and_headings_kept() -> None:

@@ -45,6 +45,7 @@ class Line:
     bottom: float
     size: float
     fixed: bool
+    full: bool = False  # it reaches the right margin of its page's body text (the line was wrapped there)
 
 
 class PdfLoader(Loader):
@@ -117,8 +118,12 @@ def _lines(textpage: Any, text: str, raw: Any) -> list[Line]:
             continue
         first = start + (len(piece) - len(piece.lstrip()))
         last = start + len(piece.rstrip()) - 1
-        left, bottom, _r, top = textpage.get_charbox(first)
-        _l, _b, right, _t = textpage.get_charbox(last)
+        left, first_bottom, _r, top = textpage.get_charbox(first)
+        _l, last_bottom, right, _t = textpage.get_charbox(last)
+        # PDFium returns a word hyphenated at a line end joined ("vec<U+FFFE>tor"), so one piece can span two
+        # printed lines: it ends where its last character sits, not below its first line (measured from
+        # there, the gap to the next line looked like a paragraph break after every hyphenated word).
+        bottom = min(first_bottom, last_bottom)
         size = round(float(raw.FPDFText_GetFontSize(textpage.raw, first)), 1)
         probes = (first, (first + last) // 2, last)
         fixed = sum(_is_mono(textpage, raw, i) for i in probes if not text[i].isspace()) >= 2
@@ -195,6 +200,10 @@ def _page_blocks(pages: list[list[Line]]) -> list[list[RawBlock]]:
     for line in all_lines:  # PDFium marks a word it joined across a line break with U+FFFE where the hyphen was
         if "\ufffe" in line.text:
             line.text = _HYPHEN_MARK.sub(lambda m: _rejoin(m, vocabulary), line.text)
+    for page in pages:
+        right = max((x.x1 for x in page if not x.fixed and abs(x.size - body_size) < 0.5), default=None)
+        for line in page:
+            line.full = right is not None and line.x1 >= right - line.size
     out: list[list[RawBlock]] = []
     carry: list[Line] = []  # an unfinished paragraph from the previous page
     for page in pages:
@@ -242,7 +251,9 @@ def _rejoin(match: re.Match[str], vocabulary: set[str]) -> str:
 def _breaks(group: list[Line], line: Line, spacing: float, *, new_page: bool = False) -> bool:
     """Does ``line`` start a new block after the lines of ``group``?"""
     previous = group[-1]
-    if abs(line.size - previous.size) >= 0.5 or line.fixed != previous.fixed:
+    if abs(line.size - previous.size) >= 0.5:
+        return True
+    if line.fixed != all(x.fixed for x in group) and not _wrapped_code(previous, line):
         return True
     if new_page:  # the top of the next page continues an unfinished paragraph when it starts in lower case
         return not line.text[:1].islower()
@@ -253,3 +264,16 @@ def _breaks(group: list[Line], line: Line, spacing: float, *, new_page: bool = F
         return False
     left = min(x.x0 for x in group)
     return line.x0 > left + line.size * 0.8 and len(group) > 1
+
+
+def _wrapped_code(previous: Line, line: Line) -> bool:
+    """Is ``line`` code set inline in a sentence that wrapped onto it ("... is the same vector as" / "2:10.")?
+    The line before it is prose filled to the right margin that ends mid-sentence, and the line is not
+    indented beyond it (a code block is)."""
+    return (
+        line.fixed
+        and not previous.fixed
+        and previous.full
+        and not re.search(r"[.!?:;]$", previous.text)
+        and line.x0 < previous.x0 + line.size * 0.8
+    )
