@@ -19,8 +19,14 @@ Span = tuple[str, int, int]  # (document_id, start, end)
 _MARKER = CITATION_MARKER
 
 
+# Markdown emphasis around words ("does _not_ include"): the stored text of a Markdown file has none, and a
+# gold phrase copied from the source with it must still match. Underscores inside names stay ("NODE_ENV").
+_EMPHASIS = re.compile(r"(?<!\w)(\*\*|\*|_)([A-Za-z][^_*\n]*?[A-Za-z])\1(?!\w)")
+
+
 def normalize_answer(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).translate(str.maketrans("’‘“”", "''\"\""))
+    text = _EMPHASIS.sub(r"\2", text)
     text = _MARKER.sub(" ", text.lower())
     text = re.sub(r"\b(a|an|the)\b", " ", re.sub(r"[^\w\s%.-]", " ", text))
     return " ".join(text.split())

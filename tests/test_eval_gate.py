@@ -81,3 +81,16 @@ def test_generate_drafts_reviewable_cases(seeded_services: Services) -> None:
         assert case.gold_evidence[0] in text
         assert case.gold_answers[0] in case.gold_evidence[0]
         assert "___" in case.question  # no LLM configured: a cloze question for a person to rewrite
+
+
+def test_answers_match_gold_phrases_whatever_their_markdown_emphasis() -> None:
+    """A gold phrase copied from a Markdown source ("does _not_ include") matches the stored text, which has
+    no emphasis marks; underscores that belong to a name still count."""
+    from evals.metrics import normalize_answer
+
+    assert normalize_answer("url.hostname does _not_ include the port") == normalize_answer(
+        "url.hostname does not include the port [1]"
+    )
+    assert normalize_answer("a **bold** move") == normalize_answer("a bold move")
+    assert normalize_answer("NODE_UNIQUE_ID") != normalize_answer("NODE UNIQUE ID")
+    assert normalize_answer("__init__") != normalize_answer("init")
