@@ -106,9 +106,7 @@ def test_real_pdf_reflow_furniture_and_headings() -> None:
     assert text[code - 2 : code] == "\n\n"  # the example is its own block, not glued to the prose around it
     # A line holding a word hyphenated at its end spans two printed lines; the next line goes on with the
     # paragraph (measured from the first printed line, it looked like a paragraph break).
-    assert (
-        "Suffix ‘M’ specifies megabytes or millions of cells respectively. The defaults are 6Mb and 350k" in text
-    )
+    assert "Suffix ‘M’ specifies megabytes or millions of cells respectively. The defaults are 6Mb and 350k" in text
     # Code set inline, wrapped onto a line of its own mid-sentence, stays in the sentence; a code block
     # (indented) after "... the special function tapply():" does not.
     assert "That is seq(2,10) is the same vector as 2:10." in text
@@ -268,3 +266,40 @@ def test_a_sentence_running_through_a_displayed_line_of_code_is_one_span() -> No
     assert "Output can be saved." in sentences and "This writes a file." in sentences
     assert "Use the function" in sentences and "To read it back, call it again." in sentences
     assert "It is loaded with:" in sentences and "x is faster than y." in sentences
+
+
+def test_two_columns_are_read_one_after_the_other_and_table_rows_stay_whole() -> None:
+    """A page whose text is written row by row across two columns (PDFium joins each row into one line):
+    the left column reads as one paragraph, then the right one. A two-column table on the next page keeps
+    each row together."""
+    from fpdf import FPDF
+
+    left = [
+        "The left column begins with a sentence that",
+        "is wrapped over several printed lines so that",
+        "the loader has to reflow it into a paragraph",
+        "before the right column starts at all here.",
+    ]
+    right = [
+        "Right column text is about another topic and",
+        "its lines sit at the same heights as the lines",
+        "of the left column on the page, which is what",
+        "a two-column layout looks like when printed.",
+    ]
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=10)
+    pdf.add_page()
+    for row, (a, b) in enumerate(zip(left, right, strict=True)):  # the content stream interleaves the columns
+        pdf.text(15, 30 + 5 * row, a)
+        pdf.text(112, 30 + 5 * row, b)
+    pdf.add_page()
+    for row, (name, value) in enumerate(
+        [("beta", "shape1, shape2"), ("binomial", "size, prob"), ("normal", "mean, sd")]
+    ):
+        pdf.text(15, 30 + 5 * row, name)
+        pdf.text(112, 30 + 5 * row, value)
+    text = prepare_document(bytes(pdf.output()), "columns.pdf").text
+    assert " ".join(left) in text and " ".join(right) in text
+    assert text.index(left[-1]) < text.index(right[0])
+    for name, value in [("beta", "shape1, shape2"), ("binomial", "size, prob"), ("normal", "mean, sd")]:
+        assert re.search(rf"{name}\s+{re.escape(value)}", text)

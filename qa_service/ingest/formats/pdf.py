@@ -10,6 +10,9 @@ headings and running headers are recognised from:
 - the first and last lines of pages that repeat across pages once digits are ignored (running headers
   and footers), that carry the page number in step with the page index, or that are only a number, go;
 - a paragraph cut by a page break continues on the next page;
+- on a page set in two columns (a gutter cuts at least three lines of prose, which PDFium joins across
+  it when the page is written row by row), the left column is read before the right one; a table's rows,
+  whose first cells are short, stay whole;
 - a footnote mark (digits set in a smaller font right after a word: "versions⁴") is dropped, so the word
   reads as written and the digit is not taken for a figure.
 """
@@ -34,6 +37,11 @@ _PAGE_NUMBER = re.compile(r"^(?:page\s+)?(\d{1,4}|[ivxlcdm]{1,7})(?:\s+of\s+\d+)
 _EDGE_NUMBER = re.compile(r"^(\d{1,4})\b|\b(\d{1,4})$")
 _NOTE_MARK = re.compile(r"(?<=[A-Za-z.,;:)])\d{1,2}(?=\s|$|[.,;:)])")  # digits glued to a word: a mark?
 _LEADERS = re.compile(r"(?:\.\s?){4,}\s*\d+\s*$")  # table-of-contents lines: "Preface . . . . 1"
+_GUTTER = 2.5  # a gap this many line heights wide inside a PDFium line separates two columns
+_MIN_COLUMN_LINES = 3  # ... on at least this many lines of a page
+_MIN_COLUMN_CHARS = 20  # the left parts of the cut lines are prose this long (median), not table cells
+_PROBES = 6  # long lines of a page looked at for a gap before all are
+_FULL_SLACK = 12.0  # points: half of them end this close to the column's right edge (wrapped text fills it)
 
 
 @dataclass(slots=True)
@@ -109,26 +117,102 @@ def _read_lines(data: bytes, filename: str, limits: LoadLimits) -> tuple[list[li
 
 
 def _lines(textpage: Any, text: str, raw: Any) -> list[Line]:
-    lines: list[Line] = []
+    spans: list[tuple[int, int]] = []
     position = 0
     for piece in text.split("\r\n"):
         start, position = position, position + len(piece) + 2
-        stripped = piece.strip()
-        if not stripped:
+        if piece.strip():
+            spans.append((start + (len(piece) - len(piece.lstrip())), start + len(piece.rstrip())))
+    # PDFium joins text at the same height into one line, the two columns of a page included: on a page
+    # with two columns such a line is cut at the gutter, and the columns are read one after the other.
+    # Looking for gaps costs time, so only on a page where some of its long lines have one.
+    long = [span for span in spans if span[1] - span[0] >= 2 * _MIN_COLUMN_CHARS]
+    probes = long[:: max(1, len(long) // _PROBES)][:_PROBES]
+    found = sum(bool(_gaps(textpage, *span)) for span in probes) >= 2
+    pieces = [(first, end, _gaps(textpage, first, end) if found else []) for first, end in spans]
+    gutter = _gutter(text, pieces)
+    lines = []
+    for first, end, gaps in pieces:
+        cut = next((at for left, right, at in gaps if gutter is not None and left <= gutter <= right), None)
+        parts = [_trimmed(text, first, cut), _trimmed(text, cut, end)] if cut is not None else [(first, end)]
+        lines += [_line(textpage, text, raw, a, b) for a, b in parts if a < b]
+    return lines if gutter is None else _columns(lines, gutter)
+
+
+def _gaps(textpage: Any, first: int, end: int) -> list[tuple[float, float, int]]:
+    """The gaps inside one PDFium line wider than ``_GUTTER`` times its height: (left, right, the index of
+    the first character after it)."""
+    count = textpage.count_rects(first, end - first)
+    if count < 2:
+        return []
+    rects = [textpage.get_rect(i) for i in range(count)]
+    height = max(r[3] - r[1] for r in rects)
+    out = []
+    for left, right in itertools.pairwise(rects):
+        if right[0] - left[2] > _GUTTER * height:
+            at = textpage.get_index(right[0] + 0.5, (right[1] + right[3]) / 2, 1.0, 1.0)
+            if at is not None and first < at < end:
+                out.append((left[2], right[0], at))
+    return out
+
+
+def _gutter(text: str, pieces: list[tuple[int, int, list[tuple[float, float, int]]]]) -> float | None:
+    """The x of the gap between two columns of text, if the page has them: at least ``_MIN_COLUMN_LINES``
+    lines cut by a gap there, whose left parts are prose filling the left column (a table's first column is
+    short and ragged, and its rows stay whole)."""
+    gaps = [(left, right, first, at) for first, _end, found in pieces for left, right, at in found]
+    for left, right, _first, _at in gaps:
+        middle = (left + right) / 2
+        cut = [(first, at) for l2, r2, first, at in gaps if l2 <= middle <= r2]
+        if len(cut) < _MIN_COLUMN_LINES:
             continue
-        first = start + (len(piece) - len(piece.lstrip()))
-        last = start + len(piece.rstrip()) - 1
-        left, first_bottom, _r, top = textpage.get_charbox(first)
-        _l, last_bottom, right, _t = textpage.get_charbox(last)
-        # PDFium returns a word hyphenated at a line end joined ("vec<U+FFFE>tor"), so one piece can span two
-        # printed lines: it ends where its last character sits, not below its first line (measured from
-        # there, the gap to the next line looked like a paragraph break after every hyphenated word).
-        bottom = min(first_bottom, last_bottom)
-        size = round(float(raw.FPDFText_GetFontSize(textpage.raw, first)), 1)
-        probes = (first, (first + last) // 2, last)
-        fixed = sum(_is_mono(textpage, raw, i) for i in probes if not text[i].isspace()) >= 2
-        lines.append(Line(_without_note_marks(stripped, first, textpage, raw), left, right, top, bottom, size, fixed))
-    return lines
+        lengths = sorted(len(text[first:at].strip()) for first, at in cut)
+        if lengths[len(lengths) // 2] < _MIN_COLUMN_CHARS:
+            continue
+        ends = [l2 for l2, r2, _f, _a in gaps if l2 <= middle <= r2]
+        if sum(e >= max(ends) - _FULL_SLACK for e in ends) * 2 < len(ends):
+            continue
+        return middle
+    return None
+
+
+def _trimmed(text: str, first: int, end: int) -> tuple[int, int]:
+    while first < end and text[first].isspace():
+        first += 1
+    while end > first and text[end - 1].isspace():
+        end -= 1
+    return first, end
+
+
+def _columns(lines: list[Line], gutter: float) -> list[Line]:
+    """The lines of a two-column page in reading order: the left column, then the right one, between the
+    lines that span both (a title, a wide caption)."""
+    out: list[Line] = []
+    left: list[Line] = []
+    right: list[Line] = []
+    for line in sorted(lines, key=lambda x: -x.bottom):
+        if line.x1 <= gutter:
+            left.append(line)
+        elif line.x0 >= gutter:
+            right.append(line)
+        else:
+            out += [*left, *right, line]
+            left, right = [], []
+    return out + left + right
+
+
+def _line(textpage: Any, text: str, raw: Any, first: int, end: int) -> Line:
+    last = end - 1
+    left, first_bottom, _r, top = textpage.get_charbox(first)
+    _l, last_bottom, right, _t = textpage.get_charbox(last)
+    # PDFium returns a word hyphenated at a line end joined ("vec<U+FFFE>tor"), so one piece can span two
+    # printed lines: it ends where its last character sits, not below its first line (measured from
+    # there, the gap to the next line looked like a paragraph break after every hyphenated word).
+    bottom = min(first_bottom, last_bottom)
+    size = round(float(raw.FPDFText_GetFontSize(textpage.raw, first)), 1)
+    probes = (first, (first + last) // 2, last)
+    fixed = sum(_is_mono(textpage, raw, i) for i in probes if not text[i].isspace()) >= 2
+    return Line(_without_note_marks(text[first:end], first, textpage, raw), left, right, top, bottom, size, fixed)
 
 
 def _without_note_marks(line: str, offset: int, textpage: Any, raw: Any) -> str:
