@@ -184,6 +184,14 @@ def normalize(text: str) -> str:
     return text.translate(str.maketrans("’‘“”", "''\"\"")).lower()
 
 
+def stripped_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """``(start, end)`` narrowed to leave out the whitespace at both ends of ``text[start:end]`` (empty when
+    it is all whitespace)."""
+    piece = text[start:end]
+    start += len(piece) - len(piece.lstrip())
+    return start, start + len(piece.strip())
+
+
 def words(text: str) -> list[str]:
     return _WORD.findall(normalize(text))
 

@@ -293,13 +293,12 @@ def test_two_columns_are_read_one_after_the_other_and_table_rows_stay_whole() ->
         pdf.text(15, 30 + 5 * row, a)
         pdf.text(112, 30 + 5 * row, b)
     pdf.add_page()
-    for row, (name, value) in enumerate(
-        [("beta", "shape1, shape2"), ("binomial", "size, prob"), ("normal", "mean, sd")]
-    ):
+    table = [("beta", "shape1, shape2"), ("binomial", "size, prob"), ("normal", "mean, sd")]
+    for row, (name, value) in enumerate(table):
         pdf.text(15, 30 + 5 * row, name)
         pdf.text(112, 30 + 5 * row, value)
     text = prepare_document(bytes(pdf.output()), "columns.pdf").text
     assert " ".join(left) in text and " ".join(right) in text
     assert text.index(left[-1]) < text.index(right[0])
-    for name, value in [("beta", "shape1, shape2"), ("binomial", "size, prob"), ("normal", "mean, sd")]:
+    for name, value in table:
         assert re.search(rf"{name}\s+{re.escape(value)}", text)

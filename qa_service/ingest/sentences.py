@@ -9,6 +9,7 @@ import numpy as np
 
 from qa_service.domain import Spans
 from qa_service.ingest.blocks import Block
+from qa_service.text import stripped_span
 
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace and a
 # capital, digit or opening quote; or at a line break.
@@ -35,12 +36,9 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
 
 
 def _append_trimmed(spans: list[tuple[int, int]], text: str, start: int, end: int, offset: int) -> None:
-    piece = text[start:end]
-    stripped = piece.strip()
-    if not stripped:
-        return
-    lead = len(piece) - len(piece.lstrip())
-    spans.append((offset + start + lead, offset + start + lead + len(stripped)))
+    start, end = stripped_span(text, start, end)
+    if start < end:
+        spans.append((offset + start, offset + end))
 
 
 def document_sentences(text: str, blocks: tuple[Block, ...]) -> list[tuple[int, int]]:

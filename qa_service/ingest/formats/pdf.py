@@ -30,6 +30,7 @@ from qa_service.errors import UnsupportedDocumentError
 from qa_service.ingest.blocks import RawBlock
 from qa_service.ingest.formats.base import LoadedFile, Loader, LoadLimits, first_line_title
 from qa_service.ingest.reflow import join_lines
+from qa_service.text import stripped_span
 
 _FIXED_PITCH = 1  # PDFium font flag (TeX's fonts do not set it, so names are read too)
 _MONO_NAME = re.compile(rb"(?:^|[+-])(?:CMTT|LMMono|SFTT)|Mono|Courier|Consol|Code", re.I)
@@ -121,22 +122,26 @@ def _lines(textpage: Any, text: str, raw: Any) -> list[Line]:
     position = 0
     for piece in text.split("\r\n"):
         start, position = position, position + len(piece) + 2
-        if piece.strip():
-            spans.append((start + (len(piece) - len(piece.lstrip())), start + len(piece.rstrip())))
+        first, end = stripped_span(text, start, start + len(piece))
+        if first < end:
+            spans.append((first, end))
     # PDFium joins text at the same height into one line, the two columns of a page included: on a page
     # with two columns such a line is cut at the gutter, and the columns are read one after the other.
     # Looking for gaps costs time, so only on a page where some of its long lines have one.
     long = [span for span in spans if span[1] - span[0] >= 2 * _MIN_COLUMN_CHARS]
-    probes = long[:: max(1, len(long) // _PROBES)][:_PROBES]
-    found = sum(bool(_gaps(textpage, *span)) for span in probes) >= 2
-    pieces = [(first, end, _gaps(textpage, first, end) if found else []) for first, end in spans]
+    probed = {span: _gaps(textpage, *span) for span in long[:: max(1, len(long) // _PROBES)][:_PROBES]}
+    pieces: list[tuple[int, int, list[tuple[float, float, int]]]] = [(*span, []) for span in spans]
+    if sum(map(bool, probed.values())) >= 2:
+        pieces = [(*span, probed[span] if span in probed else _gaps(textpage, *span)) for span in spans]
     gutter = _gutter(text, pieces)
+    if gutter is None:
+        return [_line(textpage, text, raw, first, end) for first, end, _found in pieces]
     lines = []
     for first, end, gaps in pieces:
-        cut = next((at for left, right, at in gaps if gutter is not None and left <= gutter <= right), None)
-        parts = [_trimmed(text, first, cut), _trimmed(text, cut, end)] if cut is not None else [(first, end)]
+        cut = next((at for left, right, at in gaps if left <= gutter <= right), None)
+        parts = [(first, end)] if cut is None else [stripped_span(text, first, cut), stripped_span(text, cut, end)]
         lines += [_line(textpage, text, raw, a, b) for a, b in parts if a < b]
-    return lines if gutter is None else _columns(lines, gutter)
+    return _columns(lines, gutter)
 
 
 def _gaps(textpage: Any, first: int, end: int) -> list[tuple[float, float, int]]:
@@ -163,25 +168,15 @@ def _gutter(text: str, pieces: list[tuple[int, int, list[tuple[float, float, int
     gaps = [(left, right, first, at) for first, _end, found in pieces for left, right, at in found]
     for left, right, _first, _at in gaps:
         middle = (left + right) / 2
-        cut = [(first, at) for l2, r2, first, at in gaps if l2 <= middle <= r2]
-        if len(cut) < _MIN_COLUMN_LINES:
+        across = [(l2, first, at) for l2, r2, first, at in gaps if l2 <= middle <= r2]
+        if len(across) < _MIN_COLUMN_LINES:
             continue
-        lengths = sorted(len(text[first:at].strip()) for first, at in cut)
-        if lengths[len(lengths) // 2] < _MIN_COLUMN_CHARS:
-            continue
-        ends = [l2 for l2, r2, _f, _a in gaps if l2 <= middle <= r2]
-        if sum(e >= max(ends) - _FULL_SLACK for e in ends) * 2 < len(ends):
-            continue
-        return middle
+        lengths = sorted(len(text[first:at].strip()) for _x, first, at in across)
+        edge = max(x for x, _f, _a in across)
+        full = sum(x >= edge - _FULL_SLACK for x, _f, _a in across)
+        if lengths[len(lengths) // 2] >= _MIN_COLUMN_CHARS and 2 * full >= len(across):
+            return middle
     return None
-
-
-def _trimmed(text: str, first: int, end: int) -> tuple[int, int]:
-    while first < end and text[first].isspace():
-        first += 1
-    while end > first and text[end - 1].isspace():
-        end -= 1
-    return first, end
 
 
 def _columns(lines: list[Line], gutter: float) -> list[Line]:
