@@ -113,6 +113,20 @@ def test_real_pdf_reflow_furniture_and_headings() -> None:
     assert "see the help for path.expand." in text
     assert "The first two arguments may be named from=value and to=value; thus seq(1,30)" in text
     assert "the special function tapply():\n\n> incmeans <- tapply(incomes, statef, mean)" in text
+    # A list item is a block of its own, its hanging lines part of it; the paragraph after it is not.
+    item = (
+        "• lists are a general form of vector in which the various elements need not be of the same type, and "
+        "are often themselves vectors or lists."
+    )
+    assert f"page 17.\n\n{item}" in text
+    at = index.at(text.index(item))
+    assert at is not None and index.blocks[at].kind == "list_item"
+    numbered = "1. Create a separate sub-directory, say work, to hold data files on which you will use R for this"
+    assert f"as follows:\n\n{numbered} problem." in text
+    assert (
+        "the same number of rows.\n\nA data frame may for many purposes be regarded as a matrix with columns "
+        "possibly of differing modes and attributes." in text
+    )
 
 
 def test_texinfo_html_navigation_is_dropped_and_headings_kept() -> None:

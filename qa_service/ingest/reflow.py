@@ -13,7 +13,8 @@ from collections.abc import Iterable
 
 from qa_service.ingest.blocks import RawBlock
 
-_ITEM = re.compile(r"^\s*(?:[-*•◦‣·]\s+|\(?\d{1,3}[.)]\s+|\(?[a-z][.)]\s+(?=[A-Z]))")
+BULLETS = "•◦‣▪·"  # marks that only ever open a list item (a line of prose never starts with one)
+ITEM = re.compile(rf"^\s*(?:[-*{BULLETS}]\s+|\(?\d{{1,3}}[.)]\s+|\(?[a-z][.)]\s+(?=[A-Z]))")  # "• x", "2. x", "(a) X"
 _ARG = r"(?:[ =][<\[]?[\w.-]+[>\]]?)?"
 _OPTION = re.compile(r"^\s*--?[\w?][\w-]*" + _ARG + r"(?:,\s+--?[\w-]+" + _ARG + r")*\s*$")
 _COLUMNS = re.compile(r"\S {2,}\S")
@@ -82,11 +83,11 @@ def text_blocks(paragraph: list[str], width: int, vocabulary: set[str] | None = 
             blocks.append(RawBlock("term", line.strip()))
             kind = "description"
             continue
-        if current and (_ITEM.match(line) or (_indent(line) < indent0 and kind == "description")):
+        if current and (ITEM.match(line) or (_indent(line) < indent0 and kind == "description")):
             flush()
-            kind = "list_item" if _ITEM.match(line) else "paragraph"
+            kind = "list_item" if ITEM.match(line) else "paragraph"
         elif not current:
-            kind = "list_item" if _ITEM.match(line) else kind
+            kind = "list_item" if ITEM.match(line) else kind
         current.append(line)
         if width and len(line.rstrip()) < _SHORT_LINE * width and i + 1 < len(paragraph):
             nxt = paragraph[i + 1]

@@ -5,6 +5,8 @@ against 4.3 s for 113 pages) and gives each character's box and font size, which
 headings and running headers are recognised from:
 - a new paragraph starts after a vertical gap wider than the usual line spacing, at a change of font
   size, or at a line indented past the paragraph's left edge;
+- a line opening with a bullet ("•"), or with a number ("2.") after a line the author ended, starts a
+  list item, whose further lines hang indented; a line back at the margin ends the list;
 - lines of a larger font than the body are headings (the larger, the higher the level);
 - lines in a fixed-pitch font that follow each other are a code block, kept line by line;
 - the first and last lines of pages that repeat across pages once digits are ignored (running headers
@@ -27,9 +29,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from qa_service.errors import UnsupportedDocumentError
-from qa_service.ingest.blocks import RawBlock
+from qa_service.ingest.blocks import BlockKind, RawBlock
 from qa_service.ingest.formats.base import LoadedFile, Loader, LoadLimits, first_line_title
-from qa_service.ingest.reflow import join_lines
+from qa_service.ingest.reflow import BULLETS, ITEM, join_lines
 from qa_service.text import stripped_span
 
 _FIXED_PITCH = 1  # PDFium font flag (TeX's fonts do not set it, so names are read too)
@@ -206,7 +208,8 @@ def _line(textpage: Any, text: str, raw: Any, first: int, end: int) -> Line:
     bottom = min(first_bottom, last_bottom)
     size = round(float(raw.FPDFText_GetFontSize(textpage.raw, first)), 1)
     probes = (first, (first + last) // 2, last)
-    fixed = sum(_is_mono(textpage, raw, i) for i in probes if not text[i].isspace()) >= 2
+    # A line opening with a bullet is a list item's prose, whatever fonts its words are set in.
+    fixed = text[first] not in BULLETS and sum(_is_mono(textpage, raw, i) for i in probes if not text[i].isspace()) >= 2
     return Line(_without_note_marks(text[first:end], first, textpage, raw), left, right, top, bottom, size, fixed)
 
 
@@ -299,7 +302,8 @@ def _page_blocks(pages: list[list[Line]]) -> list[list[RawBlock]]:
             elif all(x.fixed for x in lines):
                 into.append(RawBlock("code", "\n".join(x.text for x in lines)))
             else:
-                into.append(RawBlock("paragraph", join_lines([x.text for x in lines], vocabulary)))
+                kind: BlockKind = "list_item" if ITEM.match(lines[0].text) else "paragraph"
+                into.append(RawBlock(kind, join_lines([x.text for x in lines], vocabulary)))
 
         continued = bool(group)  # a paragraph from the previous page goes on there, where it starts
         for n, line in enumerate(page):
@@ -330,9 +334,15 @@ def _rejoin(match: re.Match[str], vocabulary: set[str]) -> str:
 def _breaks(group: list[Line], line: Line, spacing: float, *, new_page: bool = False) -> bool:
     """Does ``line`` start a new block after the lines of ``group``?"""
     previous = group[-1]
+    item = ITEM.match(group[0].text) is not None
+    # The left edge of the group's text: a list item's lines after its first hang indented to where its
+    # text starts. A line is indented when it starts ``indent`` line heights past it (an item's second line
+    # may hang by about the width of the mark).
+    left = min(x.x0 for x in (group[1:] if item and len(group) > 1 else group))
+    indent = 1.5 if item and len(group) == 1 else 0.8
     if abs(line.size - previous.size) >= 0.5:
         return True
-    if line.fixed != all(x.fixed for x in group) and not _wrapped_code(previous, line):
+    if line.fixed != all(x.fixed for x in group) and not _wrapped_code(previous, line, line.size * indent):
         return True
     if new_page:  # the top of the next page continues an unfinished paragraph when it starts in lower case
         return not line.text[:1].islower()
@@ -341,18 +351,26 @@ def _breaks(group: list[Line], line: Line, spacing: float, *, new_page: bool = F
         return not line.fixed or gap > spacing * 4
     if line.fixed:
         return False
-    left = min(x.x0 for x in group)
-    return line.x0 > left + line.size * 0.8 and len(group) > 1
+    if ITEM.match(line.text) and (line.text.lstrip()[0] in BULLETS or _ended(previous)):
+        return True  # a list item starts ("• x" always; "2. x" after a line the author ended)
+    if item and ((line.x0 < left - line.size * 0.3 and len(group) > 1) or _ended(previous)):
+        return True  # the item's text ended short of the margin, or a line is back out at the margin
+    return line.x0 > left + line.size * indent and len(group) > 1
 
 
-def _wrapped_code(previous: Line, line: Line) -> bool:
+def _ended(line: Line) -> bool:
+    """Did the author end the text at this line (a full stop or colon short of the right margin)?"""
+    return not line.full and re.search(r"[.!?:;]$", line.text) is not None
+
+
+def _wrapped_code(previous: Line, line: Line, indent: float) -> bool:
     """Is ``line`` code set inline in a sentence that wrapped onto it ("... is the same vector as" / "2:10.")?
-    The line before it is prose filled to the right margin that ends mid-sentence, and the line is not
-    indented beyond it (a code block is)."""
+    The line before it is prose filled to the right margin that ends mid-sentence, and the line does not
+    start ``indent`` points or more past it (a code block is indented)."""
     return (
         line.fixed
         and not previous.fixed
         and previous.full
         and not re.search(r"[.!?:;]$", previous.text)
-        and line.x0 < previous.x0 + line.size * 0.8
+        and line.x0 < previous.x0 + indent
     )
