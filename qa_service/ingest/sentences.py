@@ -9,6 +9,7 @@ import numpy as np
 
 from qa_service.domain import Spans
 from qa_service.ingest.blocks import Block
+from qa_service.ingest.reflow import ITEM
 from qa_service.text import stripped_span
 
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace and a
@@ -52,7 +53,10 @@ def document_sentences(text: str, blocks: tuple[Block, ...]) -> list[tuple[int, 
     spans: list[tuple[int, int]] = []
     pending_term: tuple[int, int] | None = None
     for block in blocks:
-        inner = split_sentences(text[block.start : block.end], block.start)
+        start = block.start
+        if block.kind == "list_item" and (mark := ITEM.match(text[block.start : block.end])):
+            start += mark.end()  # a quote from a list item starts at its text, not at its "•" or "2."
+        inner = split_sentences(text[start : block.end], start)
         if block.kind == "term":
             if pending_term is not None:
                 spans.append(pending_term)

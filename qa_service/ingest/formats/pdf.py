@@ -359,7 +359,7 @@ def _breaks(group: list[Line], line: Line, spacing: float, *, new_page: bool = F
 
 
 def _ended(line: Line) -> bool:
-    """Did the author end the text at this line (a full stop or colon short of the right margin)?"""
+    """Did the author end the text at this line (a sentence or a colon ends short of the right margin)?"""
     return not line.full and re.search(r"[.!?:;]$", line.text) is not None
 
 
