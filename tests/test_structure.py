@@ -119,8 +119,8 @@ def test_real_pdf_reflow_furniture_and_headings() -> None:
         "are often themselves vectors or lists."
     )
     assert f"page 17.\n\n{item}" in text
-    at = index.at(text.index(item))
-    assert at is not None and index.blocks[at].kind == "list_item"
+    block = index.at(text.index(item))
+    assert block is not None and index.blocks[block].kind == "list_item"
     assert item.removeprefix("• ") in _sentences(document)  # its quote starts at its text, not at the mark
     numbered = "1. Create a separate sub-directory, say work, to hold data files on which you will use R for this"
     assert f"as follows:\n\n{numbered} problem." in text
