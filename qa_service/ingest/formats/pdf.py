@@ -40,6 +40,7 @@ _PAGE_NUMBER = re.compile(r"^(?:page\s+)?(\d{1,4}|[ivxlcdm]{1,7})(?:\s+of\s+\d+)
 _EDGE_NUMBER = re.compile(r"^(\d{1,4})\b|\b(\d{1,4})$")
 _NOTE_MARK = re.compile(r"(?<=[A-Za-z.,;:)])\d{1,2}(?=\s|$|[.,;:)])")  # digits glued to a word: a mark?
 _LEADERS = re.compile(r"(?:\.\s?){4,}\s*\d+\s*$")  # table-of-contents lines: "Preface . . . . 1"
+_STOP = re.compile(r"[.!?:;]$")  # a line ending a sentence or a clause, or announcing what follows
 _GUTTER = 2.5  # a gap this many line heights wide inside a PDFium line separates two columns
 _MIN_COLUMN_LINES = 3  # ... on at least this many lines of a page
 _MIN_COLUMN_CHARS = 20  # the left parts of the cut lines are prose this long (median), not table cells
@@ -351,7 +352,7 @@ def _breaks(group: list[Line], line: Line, spacing: float, *, new_page: bool = F
         return not line.fixed or gap > spacing * 4
     if line.fixed:
         return False
-    if ITEM.match(line.text) and (line.text.lstrip()[0] in BULLETS or _ended(previous)):
+    if ITEM.match(line.text) and (line.text[0] in BULLETS or _ended(previous)):
         return True  # a list item starts ("• x" always; "2. x" after a line the author ended)
     if item and ((line.x0 < left - line.size * 0.3 and len(group) > 1) or _ended(previous)):
         return True  # the item's text ended short of the margin, or a line is back out at the margin
@@ -360,7 +361,7 @@ def _breaks(group: list[Line], line: Line, spacing: float, *, new_page: bool = F
 
 def _ended(line: Line) -> bool:
     """Did the author end the text at this line (a sentence or a colon ends short of the right margin)?"""
-    return not line.full and re.search(r"[.!?:;]$", line.text) is not None
+    return not line.full and _STOP.search(line.text) is not None
 
 
 def _wrapped_code(previous: Line, line: Line, indent: float) -> bool:
@@ -371,6 +372,6 @@ def _wrapped_code(previous: Line, line: Line, indent: float) -> bool:
         line.fixed
         and not previous.fixed
         and previous.full
-        and not re.search(r"[.!?:;]$", previous.text)
+        and not _STOP.search(previous.text)
         and line.x0 < previous.x0 + indent
     )
