@@ -21,7 +21,14 @@ CORPUS_PACKAGES := python3-doc:/usr/share/doc/python3-doc/html r-doc-pdf:/usr/sh
 	gettext-doc:/usr/share/doc/gettext/gettext_1.html nodejs-doc:/usr/share/doc/nodejs/api/path.md.gz \
 	debian-policy:/usr/share/doc/debian-policy/fhs/fhs-3.0.txt.gz
 
-.PHONY: setup run test lint unit eval train system-deps bench bench-load bench-scale clean
+# The reader's training corpus (evals/training/documents.py, which a test checks this list against): Debian
+# packages read in place, none that an eval corpus or an independent check uses. groff renders man pages.
+TRAINING_PACKAGES := groff-base tar grep findutils git-man apt gzip e2fsprogs make zstd sed fd-find zsh-doc \
+	python-click-doc python-flask-doc debian-faq python-jinja2-doc apt-doc golang-github-gorilla-mux-dev \
+	python-attr-doc libjpeg62-turbo-dev golang-github-sirupsen-logrus-dev texlive-latex-base-doc asymptote-doc \
+	git-doc libpng16-16 doc-debian git man-db debian-history
+
+.PHONY: setup run test lint unit eval train train-deps system-deps bench bench-load bench-scale clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,9 +70,9 @@ train: setup system-deps
 	$(EVAL_ENV) $(BIN)/qa-service eval train
 
 # System packages the tests need: the eval corpora above, chromium (the page tests drive it headless; test
-# tools cannot download their own browsers here) and docker-compose (tests/test_compose.py runs
-# `docker-compose config`, which needs no Docker engine).
-system-deps:
+# tools cannot download their own browsers here), docker-compose (tests/test_compose.py runs
+# `docker-compose config`, which needs no Docker engine), and the training corpus (its labels are checked).
+system-deps: train-deps
 	@missing=""; for entry in $(CORPUS_PACKAGES); do \
 	  test -e "$${entry#*:}" || missing="$$missing $${entry%%:*}"; done; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
@@ -75,6 +82,17 @@ system-deps:
 	    echo "installing$$missing"; apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else echo "missing system packages:$$missing (sudo apt-get install$$missing)"; exit 1; fi; fi
+
+# The training corpus's packages, without their recommendations (texlive's would add a TeX installation).
+train-deps:
+	@missing=""; for p in $(TRAINING_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing$$missing"; apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "missing system packages:$$missing (sudo apt-get install --no-install-recommends$$missing)"; \
+	    exit 1; fi; fi
 
 bench: setup
 	$(BIN)/python -m benchmarks.core

@@ -305,3 +305,22 @@ def rank_check() -> None:
         task = p.add_task("featurizing dev sentences", total=None)
         rows = training.featurize_sentences(on_case=_advancer(p, task))
     console.print_json(json.dumps(training.compare_rankers(rows)))
+
+
+@eval_app.command("training-tables")
+def training_tables(
+    dev: Annotated[bool, typer.Option(help="Also the eval dev splits' table (model selection)")] = True,
+) -> None:
+    """Every training question's candidate sentences through the real pipeline (evals/training/tables.py)."""
+    from evals.train import services_for_features
+    from evals.training import tables
+
+    services = services_for_features()
+    with Progress(TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as p:
+        task = p.add_task("training questions", total=None)
+        n = tables.write_rows(tables.question_rows(services, _advancer(p, task)), tables.TABLES_DIR / "questions.jsonl")
+        console.print(f"{n} training and validation questions")
+        if dev:
+            task = p.add_task("eval dev questions", total=None)
+            n = tables.write_rows(tables.dev_rows(services, _advancer(p, task)), tables.TABLES_DIR / "dev.jsonl")
+            console.print(f"{n} eval dev questions")

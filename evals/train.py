@@ -94,12 +94,17 @@ def dev_cases(services: Services) -> Iterator[DevCase]:
             yield DevCase(suite, collection, case, texts[collection])
 
 
-def _services() -> tuple[Services, int]:
+def services_for_features() -> Services:
+    """The pipeline with a refuser that answers everything: features and candidates need no model."""
     from qa_service.services import build_services
     from qa_service.settings import load_settings
 
-    settings = load_settings()
-    return build_services(settings, refuser=AnswerAll()), settings.retrieval.top_k  # features need no model
+    return build_services(load_settings(), refuser=AnswerAll())
+
+
+def _services() -> tuple[Services, int]:
+    services = services_for_features()
+    return services, services.settings.retrieval.top_k
 
 
 def featurize(on_case: Callable[[str], None] | None = None) -> list[Row]:
