@@ -65,7 +65,7 @@ def _pct(n: int, total: int) -> str:
 def counts_markdown(questions: list[TrainingQuestion], claims: list[ClaimPair], dev: list[float]) -> str:
     lines: list[str] = []
     total = len(questions)
-    kinds = Counter(q.kind for q in questions)
+    kinds: Counter[str] = Counter(str(q.kind) for q in questions)
     answerable = sum(kinds[k] for k in ANSWERABLE_KINDS)
     docs_used = {q.document for q in questions}
     packages = {BY_NAME[d].package for d in docs_used}
@@ -87,7 +87,7 @@ def counts_markdown(questions: list[TrainingQuestion], claims: list[ClaimPair], 
     split_q = Counter(BY_NAME[q.document].split for q in questions)
     lines += ["", "| split | documents | questions |", "|---|---|---|"]
     lines += [f"| {s} | {split_docs[s]} | {split_q[s]} |" for s in ("train", "validation")]
-    ckinds = Counter(c.kind for c in claims)
+    ckinds: Counter[str] = Counter(str(c.kind) for c in claims)
     lines += ["", "| claim kind | claim pairs |", "|---|---|"]
     lines += [f"| {k} | {_pct(ckinds[k], len(claims))} |" for k in CLAIM_KINDS]
     ours = [v for q in questions if q.answerable and (v := overlap(q.question, q.evidence)) is not None]
