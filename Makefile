@@ -28,7 +28,7 @@ TRAINING_PACKAGES := groff-base tar grep findutils git-man apt gzip e2fsprogs ma
 	python-attr-doc libjpeg62-turbo-dev golang-github-sirupsen-logrus-dev texlive-latex-base-doc asymptote-doc \
 	git-doc libpng16-16 doc-debian git man-db debian-history
 
-.PHONY: setup run test lint unit eval train train-deps system-deps bench bench-load bench-scale clean
+.PHONY: setup run test lint unit eval train learning-curve train-deps system-deps bench bench-load bench-scale clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,8 +66,17 @@ eval: setup system-deps
 # The answerability model, fitted on the dev splits only (evals/train.py): features through the pipeline over
 # the eval indexes (shared with `make eval`), then the fit; writes qa_service/answering/data/answerability.json
 # and evals/training/answerability.jsonl. `qa-service eval train --no-featurize` refits the committed features.
+# First the reader's training tables (evals/training/tables.py: every training question's candidates through
+# the real pipeline, each training document indexed once into the same data directory), which `make
+# learning-curve` reads.
 train: setup system-deps
+	$(EVAL_ENV) $(BIN)/qa-service eval training-tables
 	$(EVAL_ENV) $(BIN)/qa-service eval train
+
+# The reader fine-tuned in one pass over the training tables, measured at 250/500/1k/2k/all questions on the
+# validation documents and the eval dev splits (evals/training/learning_curve.jsonl; about 35 min on 2 cores).
+learning-curve: setup
+	$(EVAL_ENV) $(BIN)/qa-service eval reader-curve
 
 # System packages the tests need: the eval corpora above, chromium (the page tests drive it headless; test
 # tools cannot download their own browsers here), docker-compose (tests/test_compose.py runs

@@ -324,3 +324,25 @@ def training_tables(
             task = p.add_task("eval dev questions", total=None)
             n = tables.write_rows(tables.dev_rows(services, _advancer(p, task)), tables.TABLES_DIR / "dev.jsonl")
             console.print(f"{n} eval dev questions")
+
+
+@eval_app.command("reader-curve")
+def reader_curve() -> None:
+    """The reader's learning curve: one pass over the training questions with checkpoints after 250, 500,
+    1,000 and 2,000 and at the end, each measured on the validation documents and the eval dev splits
+    (evals/training/reader_train.py; writes evals/training/learning_curve.jsonl). Needs
+    `qa-service eval training-tables` first."""
+    from evals.training.reader_fit import FitConfig
+    from evals.training.reader_train import learning_curve
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as p:
+        task = p.add_task("fine-tuning the reader", total=None)
+
+        def step(done: int, total: int, loss: float) -> None:
+            p.update(task, completed=done, total=total, description=f"fine-tuning the reader (loss {loss:.3f})")
+
+        points = learning_curve(FitConfig(), on_step=step)
+    for point in points:
+        console.print_json(json.dumps({k: v for k, v in point.items() if k != "config"}))

@@ -55,6 +55,13 @@ class Row:
         )
 
 
+def all_dev_suites() -> dict[str, str]:
+    """Every dev suite, those kept out of the answerability model's fit included (model selection reads them)."""
+    from evals.gate import load_suites
+
+    return {name: str(cfg["dataset"]) for name, cfg in load_suites().items() if cfg.get("split") == "dev"}
+
+
 def dev_suites() -> dict[str, str]:
     """Dev suite name -> dataset file, from thresholds.toml: the dev suites the model is fitted on (a dev
     suite with ``train = false`` is kept out, to check the fitted model on questions it never saw)."""
@@ -75,14 +82,15 @@ class DevCase:
     texts: dict[str, str]  # the collection's document texts, by id (gold spans are located in them)
 
 
-def dev_cases(services: Services) -> Iterator[DevCase]:
-    """Every case of every dev suite, each corpus indexed once (as by `make eval`)."""
+def dev_cases(services: Services, suites: dict[str, str] | None = None) -> Iterator[DevCase]:
+    """Every case of every dev suite (``suites``: name -> dataset; default those the answerability model is
+    fitted on), each corpus indexed once (as by `make eval`)."""
     from evals.dataset import DATASETS_DIR, collection_of, load_dataset
     from evals.harness import ensure_corpus
 
     indexed: set[str] = set()
     texts: dict[str, dict[str, str]] = {}
-    for suite, dataset in dev_suites().items():
+    for suite, dataset in (dev_suites() if suites is None else suites).items():
         cases = load_dataset(DATASETS_DIR / dataset)
         collection, corpus = collection_of(cases)
         if corpus is not None and corpus not in indexed:

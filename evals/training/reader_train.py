@@ -1,35 +1,45 @@
-"""``make train``'s reader step and the learning curve: fit, measure on validation documents and dev splits.
+"""The reader's learning curve: one pass over the training questions, measured as it goes.
 
-Figures, for the reader and beside it the cheap scorer it reads after:
-- gold first: share of answerable questions whose best-scored candidate overlaps gold evidence (a
-  question whose gold sentence retrieval missed counts as a miss);
+``qa-service eval reader-curve`` fine-tunes the reader (``reader_fit.py``) in one pass over every training
+question, saving the network after the first 250, 500, 1,000 and 2,000 questions and at the end, then
+measures each checkpoint as it would be served (int8 dynamic quantization, the cheap scorer's best
+``CAP`` candidates) on the validation documents and on every eval dev split, beside the cheap scorer:
+- gold first: share of answerable questions whose best-scored candidate overlaps gold evidence (a question
+  whose gold sentence is not among the candidates read counts as a miss);
 - unanswerable AUC: how well the best candidate's score separates answerable questions from near misses;
-- the claim judge on the validation documents' claim pairs: unsupported claims caught, paraphrases accepted.
-Test splits are never read.
+- the claim judge on the validation documents' claim pairs (unsupported claims caught and paraphrases
+  accepted at p = 0.5), beside the lexical checks of ``verify.py``.
+The early checkpoints share the full run's learning-rate schedule: they show how one pass learns, not what
+a model trained to the end on that many questions would reach. Test splits are never read.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from evals.training.data import load_claims
+from evals.training.data import ClaimPair, load_claims
 from evals.training.documents import BY_NAME
 from evals.training.reader_fit import (
     FitConfig,
+    Scored,
     fit_reader,
     gold_first,
     judge_figures,
+    save_reader,
     score_rows,
     unanswerable_auc,
 )
 from evals.training.tables import TABLES_DIR, TableRow, read_rows
 
 CURVE_FILE = Path(__file__).parent / "learning_curve.jsonl"
-CAP = 16  # candidates the reader reads per question: the cheap scorer's best (as the service does)
+CHECKPOINT_DIR = TABLES_DIR.parent / "reader-curve"
+CAP = 16  # candidates the reader reads per question: the cheap scorer's best
+CHECKPOINTS = (250, 500, 1000, 2000)
 
 
 def load_tables() -> tuple[list[TableRow], list[TableRow], list[TableRow]]:
@@ -40,30 +50,7 @@ def load_tables() -> tuple[list[TableRow], list[TableRow], list[TableRow]]:
     return [r for r in rows if r.set == "train"], [r for r in rows if r.set == "validation"], dev
 
 
-def _corpus(row: TableRow) -> str:
-    return row.set.split(":", 1)[1].split(".")[0].split("_dev")[0] if row.set.startswith("dev:") else row.set
-
-
-def measure(network: Any, tokenizer: Any, validation: list[TableRow], dev: list[TableRow], cap: int = CAP) -> dict[str, Any]:
-    figures: dict[str, Any] = {}
-    groups: dict[str, list[TableRow]] = {"validation": validation}
-    for row in dev:
-        groups.setdefault(f"dev:{_suite_corpus(row.set)}", []).append(row)
-    for name, rows in groups.items():
-        scored = score_rows(network, tokenizer, rows, cap)
-        first, n = gold_first(scored)
-        figures[name] = {
-            "answerable": n,
-            "questions": len(rows),
-            "gold_first": round(first, 3),
-            "gold_first_cheap": round(gold_first(scored, cheap=True)[0], 3),
-            "unanswerable_auc": round(unanswerable_auc(scored), 3),
-            "unanswerable_auc_cheap": round(unanswerable_auc(scored, cheap=True), 3),
-        }
-    return figures
-
-
-def _suite_corpus(suite_set: str) -> str:
+def suite_corpus(suite_set: str) -> str:
     """'dev:r_intro_dev2' -> 'r_intro'; 'dev:seed' -> 'seed'."""
     suite = suite_set.split(":", 1)[1]
     for tail in ("_dev2", "_dev"):
@@ -71,39 +58,118 @@ def _suite_corpus(suite_set: str) -> str:
     return suite
 
 
-def validation_claims() -> list[Any]:
-    return [c for c in load_claims() if BY_NAME[c.document].split == "validation"]
+def _figures(scored: list[Scored], rows: list[TableRow]) -> dict[str, Any]:
+    first, n = gold_first(scored)
+    return {
+        "questions": len(rows),
+        "answerable": n,
+        "gold_first": round(first, 3),
+        "gold_first_cheap": round(gold_first(scored, cheap=True)[0], 3),
+        "unanswerable_auc": round(unanswerable_auc(scored), 3),
+        "unanswerable_auc_cheap": round(unanswerable_auc(scored, cheap=True), 3),
+    }
 
 
-def training_claims() -> list[Any]:
-    return [c for c in load_claims() if BY_NAME[c.document].split == "train"]
+def measure(network: Any, tokenizer: Any, validation: list[TableRow], dev: list[TableRow]) -> dict[str, Any]:
+    """Gold first and unanswerable AUC, the reader's beside the cheap scorer's, per group of questions."""
+    groups: dict[str, list[TableRow]] = {"validation": validation} if validation else {}
+    for row in dev:
+        groups.setdefault(f"dev:{suite_corpus(row.set)}", []).append(row)
+    return {name: _figures(score_rows(network, tokenizer, rows, CAP), rows) for name, rows in groups.items()}
 
 
-def learning_curve(
-    sizes: list[int], config: FitConfig, on_point: Callable[[dict[str, Any]], None] | None = None
+def split_claims(split: str) -> list[ClaimPair]:
+    return [c for c in load_claims() if BY_NAME[c.document].split == split]
+
+
+def lexical_figures(claims: list[ClaimPair]) -> dict[str, float]:
+    """The lexical verifier (numbers, names, term overlap: ``verify.sentence_support``) on the same claim
+    pairs: unsupported claims caught, paraphrases accepted."""
+    from qa_service.answering.question import analyze_question
+    from qa_service.answering.verify import sentence_support
+
+    neutral = analyze_question("What do the documents say?")
+    passed = [not sentence_support(c.claim, list(c.evidence), neutral) for c in claims]
+    unsupported = [p for p, c in zip(passed, claims, strict=True) if not c.supported]
+    faithful = [p for p, c in zip(passed, claims, strict=True) if c.supported]
+    return {
+        "unsupported_caught": round(sum(not p for p in unsupported) / max(1, len(unsupported)), 3),
+        "paraphrases_accepted": round(sum(faithful) / max(1, len(faithful)), 3),
+        "claims": len(claims),
+    }
+
+
+def fit_with_checkpoints(
+    config: FitConfig, folder: Path = CHECKPOINT_DIR, on_step: Callable[[int, int, float], None] | None = None
 ) -> list[dict[str, Any]]:
-    """One fit per size (the same seed's random subset of training questions; claims in proportion)."""
-    train, validation, dev = load_tables()
-    claims = training_claims()
-    points = []
-    for size in sizes:
-        n = min(size, len(train))
-        share = n / max(1, len(train))
-        subset_claims = claims[: max(1, round(len(claims) * share))]
-        network, tokenizer = fit_reader(train, subset_claims, replace(config, max_questions=n))
-        point = {
-            "training_questions": n,
-            "training_claims": len(subset_claims),
-            "config": asdict(replace(config, max_questions=n)),
-            **measure(network, tokenizer, validation, dev),
-            "judge_validation": judge_figures(network, tokenizer, validation_claims()),
-        }
-        points.append(point)
-        if on_point:
-            on_point(point)
+    """One pass over every training question; the network saved after each of ``CHECKPOINTS`` questions
+    and at the end (fp16 safetensors under ``folder``). Returns what was saved, in order."""
+    train, _, _ = load_tables()
+    claims = split_claims("train")
+    saved: list[dict[str, Any]] = []
+    marks = {n // config.questions_per_step: n for n in CHECKPOINTS}
+    started = time.perf_counter()
+
+    def step(done: int, total: int, loss: float, network: Any, tokenizer: Any) -> None:
+        if done in marks:
+            n = marks[done]
+            save_reader(network, tokenizer, folder / str(n), {"training_questions": n, "step": done})
+            saved.append({"point": str(n), "training_questions": n, "step": done,
+                          "minutes": round((time.perf_counter() - started) / 60, 1)})  # fmt: skip
+        if on_step:
+            on_step(done, total, loss)
+
+    network, tokenizer = fit_reader(train, claims, config, step)
+    usable = sum(1 for r in train if r.candidates and (not r.answerable or any(c.gold for c in r.candidates)))
+    save_reader(network, tokenizer, folder / "all", {"training_questions": usable})
+    saved.append({"point": "all", "training_questions": usable,
+                  "minutes": round((time.perf_counter() - started) / 60, 1)})  # fmt: skip
+    return saved
+
+
+def measure_checkpoint(folder: Path) -> dict[str, Any]:
+    """A saved checkpoint as served (int8), on the validation documents and the eval dev splits."""
+    import torch
+
+    from evals.training.reader_fit import load_network
+
+    _, validation, dev = load_tables()
+    network, tokenizer = load_network(folder)
+    network = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
+        network, {torch.nn.Linear}, dtype=torch.qint8
+    )
+    return {
+        **measure(network, tokenizer, validation, dev),
+        "judge_validation": judge_figures(network, tokenizer, split_claims("validation")),
+    }
+
+
+def learning_curve(config: FitConfig, on_step: Callable[[int, int, float], None] | None = None) -> list[dict[str, Any]]:
+    """Fit with checkpoints, measure each, and write ``CURVE_FILE`` (the cheap scorer's figures first)."""
+    saved = fit_with_checkpoints(config, on_step=on_step)
+    _, validation, dev = load_tables()
+    points: list[dict[str, Any]] = [
+        {"point": "cheap scorer", "training_questions": 0, **measure_cheap(validation, dev),
+         "judge_validation": lexical_figures(split_claims("validation"))}
+    ]  # fmt: skip
+    for entry in saved:
+        points.append({**entry, "config": asdict(config), **measure_checkpoint(CHECKPOINT_DIR / entry["point"])})
+    CURVE_FILE.write_text("".join(json.dumps(p, sort_keys=True) + "\n" for p in points), encoding="utf-8")
     return points
 
 
-def append_point(point: dict[str, Any], path: Path = CURVE_FILE) -> None:
-    with path.open("a", encoding="utf-8") as f:
-        f.write(json.dumps(point, sort_keys=True) + "\n")
+def measure_cheap(validation: list[TableRow], dev: list[TableRow]) -> dict[str, Any]:
+    """The cheap scorer alone (no reader): its order over the same candidates."""
+    groups: dict[str, list[TableRow]] = {"validation": validation}
+    for row in dev:
+        groups.setdefault(f"dev:{suite_corpus(row.set)}", []).append(row)
+    out = {}
+    for name, rows in groups.items():
+        scored = [
+            Scored(r, sorted((c for c in r.candidates if c.retrieved), key=lambda c: -c.cheap)[:CAP], [0.0])
+            for r in rows
+        ]
+        first, n = gold_first(scored, cheap=True)
+        out[name] = {"questions": len(rows), "answerable": n, "gold_first": round(first, 3),
+                     "unanswerable_auc": round(unanswerable_auc(scored, cheap=True), 3)}  # fmt: skip
+    return out

@@ -97,9 +97,7 @@ def _document_view(services: Services, collection: str) -> tuple[str, str, _Prev
     return doc_id, document.text, _Previous(document.text, spans)
 
 
-def _candidates(
-    evidence: list[Evidence], gold: list[Span], short: Span | None, previous: _Previous
-) -> list[Candidate]:
+def _candidates(evidence: list[Evidence], gold: list[Span], short: Span | None, previous: _Previous) -> list[Candidate]:
     out = []
     for e in evidence:
         span = (e.start, e.end)
@@ -170,11 +168,11 @@ def question_rows(services: Services, on_question: Callable[[str], None] | None 
 def dev_rows(services: Services, on_question: Callable[[str], None] | None = None) -> Iterator[TableRow]:
     """Rows of every eval dev suite's cases (never a test split), through the eval indexes."""
     from evals.metrics import gold_locations, locate
-    from evals.train import dev_cases
+    from evals.train import all_dev_suites, dev_cases
 
     top_k = services.settings.retrieval.top_k
     lookups: dict[str, _PreviousLookup] = {}
-    for dev in dev_cases(services):
+    for dev in dev_cases(services, all_dev_suites()):
         case = dev.case
         if case.category == "instruction":
             continue
