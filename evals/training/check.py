@@ -5,6 +5,7 @@ Writers run it on their files while writing; ``tests/test_training_data.py`` run
 
 from __future__ import annotations
 
+import json
 import sys
 import warnings
 from functools import cache
@@ -38,6 +39,14 @@ def check_file(path: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--write-offsets"]:
+        from evals.training.data import write_offsets
+
+        for arg in argv[1:]:
+            path = Path(arg)
+            documents = {json.loads(line)["document"] for line in path.read_text(encoding="utf-8").splitlines() if line}
+            write_offsets(path, stored_texts(documents))
+        argv = argv[1:]
     problems = [f"{path.name}: {p}" for arg in argv for path in [Path(arg)] for p in check_file(path)]
     for p in problems:
         print(p)

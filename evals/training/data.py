@@ -36,6 +36,11 @@ ClaimKind = Literal[
 ]  # fmt: skip
 AnswerType = Literal["number", "date", "person", "place", "duration", "value", "name", "other"]
 ANSWERABLE_KINDS = ("answerable", "multi_sentence")
+Span = tuple[int, int]
+
+
+def _span(value: object) -> Span | None:
+    return (int(value[0]), int(value[1])) if isinstance(value, list) and len(value) == 2 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +59,9 @@ class TrainingQuestion:
     short_answer: str | None = None
     answer_type: AnswerType = "other"
     correction: Correction | None = None
+    spans: tuple[Span, ...] = ()  # each evidence string's offsets in the stored text
+    short_span: Span | None = None  # the short answer's offsets
+    correction_span: Span | None = None  # the correcting sentence's offsets
 
     @property
     def answerable(self) -> bool:
@@ -68,6 +76,7 @@ class ClaimPair:
     evidence: tuple[str, ...]
     supported: bool
     kind: ClaimKind
+    spans: tuple[Span, ...] = ()
 
 
 @dataclass(slots=True)
@@ -95,6 +104,9 @@ def _question(data: dict[str, object]) -> TrainingQuestion:
         short_answer=None if data.get("short_answer") in (None, "") else str(data["short_answer"]),
         answer_type=data.get("answer_type") or "other",  # type: ignore[arg-type]
         correction=Correction(**correction) if isinstance(correction, dict) else None,
+        spans=tuple(s for v in data.get("spans") or () if (s := _span(v))),  # type: ignore[attr-defined]
+        short_span=_span(data.get("short_span")),
+        correction_span=_span(data.get("correction_span")),
     )
 
 
@@ -110,6 +122,7 @@ def load_claims(paths: Iterable[Path] | None = None) -> list[ClaimPair]:
             id=str(d["id"]), document=str(d["document"]), claim=str(d["claim"]),
             evidence=tuple(str(e) for e in d["evidence"]),  # type: ignore[attr-defined]
             supported=bool(d["supported"]), kind=d["kind"],  # type: ignore[arg-type]
+            spans=tuple(s for v in d.get("spans") or () if (s := _span(v))),  # type: ignore[attr-defined]
         )
         for path in files
         for _, d in _lines(path)
@@ -152,6 +165,10 @@ def check_questions(questions: list[TrainingQuestion], texts: dict[str, str]) ->
         for e in q.evidence:
             if locate(text, e) is None:
                 problems.add(where, f"evidence not found in the stored text: {e[:70]!r}")
+        if q.spans != question_offsets(q, text)[0]:
+            problems.add(where, "spans are not the evidence's offsets in the stored text (--write-offsets)")
+        if (q.short_span, q.correction_span) != question_offsets(q, text)[1:]:
+            problems.add(where, "short_span/correction_span are not the offsets in the stored text (--write-offsets)")
         if q.kind == "false_premise":
             if q.correction is None:
                 problems.add(where, "a false premise needs a correction")
@@ -184,4 +201,33 @@ def check_claims(claims: list[ClaimPair], texts: dict[str, str]) -> list[str]:
         for e in c.evidence:
             if locate(texts[c.document], e) is None:
                 problems.add(c.id, f"evidence not found in the stored text: {e[:70]!r}")
+        if c.spans != tuple(s for e in c.evidence if (s := locate(texts[c.document], e))):
+            problems.add(c.id, "spans are not the evidence's offsets in the stored text (--write-offsets)")
     return problems.items
+
+
+def question_offsets(q: TrainingQuestion, text: str) -> tuple[tuple[Span, ...], Span | None, Span | None]:
+    """(evidence spans, short answer span, correcting sentence span) in the stored text."""
+    spans = tuple(s for e in q.evidence if (s := locate(text, e)))
+    short = None
+    if q.short_answer and spans:
+        inside = find_span(text[spans[0][0] : spans[0][1]], q.short_answer)
+        short = (spans[0][0] + inside[0], spans[0][0] + inside[1]) if inside else None
+    correction = locate(text, q.correction.evidence) if q.correction else None
+    return spans, short, correction
+
+
+def write_offsets(path: Path, texts: dict[str, str]) -> None:
+    """Rewrite a questions or claims file with each record's offsets in the stored text."""
+    lines = []
+    for _, data in _lines(path):
+        text = texts[str(data["document"])]
+        if "claim" in data:
+            data["spans"] = [list(s) for e in data["evidence"] if (s := locate(text, str(e)))]  # type: ignore[attr-defined]
+        else:
+            spans, short, correction = question_offsets(_question(data), text)
+            data["spans"] = [list(s) for s in spans]
+            data["short_span"] = list(short) if short else None
+            data["correction_span"] = list(correction) if correction else None
+        lines.append(json.dumps(data, ensure_ascii=False))
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
