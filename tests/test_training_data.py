@@ -81,3 +81,9 @@ def test_the_audit_relabelled_a_random_twentieth() -> None:
 @pytest.mark.filterwarnings("ignore")
 def test_the_readme_counts_are_current() -> None:
     assert readme_counts() == current_counts(), "run: python -m evals.training.report --write"
+
+
+def test_make_installs_every_package_the_corpus_reads() -> None:
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text(encoding="utf-8")
+    listed = makefile.split("TRAINING_PACKAGES :=", 1)[1].split("\n\n", 1)[0].replace("\\\n", " ").split()
+    assert set(listed) == set(PACKAGES) | {"groff-base"}

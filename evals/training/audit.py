@@ -1,6 +1,7 @@
 """The labelling audit: a second writer re-labels a random 5 % of the questions and claim pairs.
 
-``python -m evals.training.audit sample DIR`` writes the sample without its labels (a question's text and
+``python -m evals.training.audit sample DIR [--round2]`` writes the sample (of the second round's documents
+alone with ``--round2``) without its labels (a question's text and
 document; a claim with its cited evidence); the second writer labels it from the documents alone into
 ``audit/questions.jsonl`` and ``audit/claims.jsonl``; ``python -m evals.training.audit score`` compares the
 two labellings and writes ``audit.json``:
@@ -31,8 +32,12 @@ def _kind(kind: str) -> str:
     return "answerable" if kind in ("answerable", "multi_sentence") else kind
 
 
-def sample(out: Path) -> tuple[int, int]:
+def sample(out: Path, documents: set[str] | None = None) -> tuple[int, int]:
+    """5 % of the questions and claim pairs (of ``documents`` only: a later round's own sample)."""
     questions, claims = load_questions(), load_claims()
+    if documents is not None:
+        questions = [q for q in questions if q.document in documents]
+        claims = [c for c in claims if c.document in documents]
     rng = random.Random(SEED)
     qs = sorted(rng.sample(questions, math.ceil(SHARE * len(questions))), key=lambda q: q.id)
     cs = sorted(rng.sample(claims, math.ceil(SHARE * len(claims))), key=lambda c: c.id)
@@ -47,8 +52,14 @@ def sample(out: Path) -> tuple[int, int]:
     return len(qs), len(cs)
 
 
-def _read(path: Path) -> dict[str, dict[str, object]]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def _read(pattern: str) -> dict[str, dict[str, object]]:
+    """Every round's relabels (``questions.jsonl``, ``questions-round2.jsonl``, ...)."""
+    rows = [
+        json.loads(line)
+        for path in sorted(AUDIT_DIR.glob(pattern))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     return {str(r["id"]): r for r in rows}
 
 
@@ -59,8 +70,8 @@ def _norm(text: str) -> str:
 def score() -> dict[str, object]:
     questions = {q.id: q for q in load_questions()}
     claims = {c.id: c for c in load_claims()}
-    relabelled = _read(AUDIT_DIR / "questions.jsonl")
-    rejudged = _read(AUDIT_DIR / "claims.jsonl")
+    relabelled = _read("questions*.jsonl")
+    rejudged = _read("claims*.jsonl")
     kind_agree = evidence_both = evidence_agree = short_both = short_agree = 0
     for qid, second in relabelled.items():
         first = questions[qid]
@@ -103,7 +114,9 @@ def score() -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["sample"]:
-        print(sample(Path(sys.argv[2])))
+    if sys.argv[1:2] == ["sample"]:  # sample DIR [--round2]
+        from evals.training.documents import SECOND_ROUND
+
+        print(sample(Path(sys.argv[2]), {d.name for d in SECOND_ROUND} if "--round2" in sys.argv else None))
     else:
         print(json.dumps(score(), indent=1))

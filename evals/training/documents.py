@@ -2,8 +2,9 @@
 
 One table, ``DOCUMENTS``. Each entry names the package that ships the file, the kind of document a team
 would call it, its licence, how it is read and which split it belongs to. The split is by document and was
-fixed in this table before any question was written: the last two documents of each kind are validation
-documents (model selection); training never sees them.
+fixed in this table before any question was written: the last two documents of each kind in the first
+round, and the last of each kind in the second, are validation documents (model selection); training never
+sees them.
 
 Files are read in place. Three preparations write a copy into ``TRAINING_CACHE`` first, as the eval corpora
 do for gzip: ``gunzip``; ``rename`` (a file whose suffix the loaders do not know, e.g. Sphinx's
@@ -98,7 +99,7 @@ def _man(name: str, package: str, licence: str, path: str, split: Split = "train
     return TrainingDocument(name, package, "man page", licence, MAN / path, "roff", split=split)
 
 
-DOCUMENTS: tuple[TrainingDocument, ...] = (
+FIRST_ROUND: tuple[TrainingDocument, ...] = (
     # man pages: roff sources, rendered as `man` prints them
     _man("man-tar", "tar", _GPL3, "man1/tar.1.gz"),
     _man("man-grep", "grep", _GPL3, "man1/grep.1.gz"),
@@ -232,6 +233,75 @@ DOCUMENTS: tuple[TrainingDocument, ...] = (
                      DOC / "texlive-doc/latex/base/ltnews31.pdf", split="validation"),
 )  # fmt: skip
 
+# The second round (written after the first learning curve), in the same kinds; the last of each kind is a
+# validation document, fixed here before any of its questions was written. (Its PDF validation document, the
+# German errata of the LaTeX Companion, was dropped after writing: English questions over a German text are
+# not what the reader is for. The round has no PDF validation document of its own.)
+_R2 = "second round"
+SECOND_ROUND: tuple[TrainingDocument, ...] = (
+    _man("man-git-rebase", "git-man", "GPL-2", "man1/git-rebase.1.gz"),
+    _man("man-git-push", "git-man", "GPL-2", "man1/git-push.1.gz"),
+    _man("man-git-stash", "git-man", "GPL-2", "man1/git-stash.1.gz"),
+    _man("man-apt-conf", "apt", "GPL-2+", "man5/apt.conf.5.gz"),
+    _man("man-apt-cache", "apt", "GPL-2+", "man8/apt-cache.8.gz"),
+    _man("man-tune2fs", "e2fsprogs", "GPL-2", "man8/tune2fs.8.gz", "validation"),
+    TrainingDocument("html-zsh-prompt-expansion", "zsh-doc", "HTML manual", "zsh licence (MIT-like)",
+                     DOC / "zsh-common/html/Prompt-Expansion.html"),
+    TrainingDocument("html-zsh-functions", "zsh-doc", "HTML manual", "zsh licence (MIT-like)",
+                     DOC / "zsh-common/html/Functions.html"),
+    TrainingDocument("html-click-parameters", "python-click-doc", "HTML manual", "BSD-3-clause",
+                     DOC / "python-click-doc/html/parameters.html"),
+    TrainingDocument("html-flask-errorhandling", "python-flask-doc", "HTML manual", "BSD-3-clause",
+                     DOC / "python-flask-doc/html/errorhandling.html"),
+    TrainingDocument("html-debian-faq-choosing", "debian-faq", "HTML manual", "GPL-2+",
+                     DOC / "debian/FAQ/choosing.en.html"),
+    TrainingDocument("html-debian-faq-ftparchives", "debian-faq", "HTML manual", "GPL-2+",
+                     DOC / "debian/FAQ/ftparchives.en.html", split="validation"),
+    TrainingDocument("md-attrs-extending", "python-attr-doc", "Markdown docs", "MIT",
+                     DOC / "python-attr-doc/html/_sources/extending.md.txt", "rename", ".md"),
+    TrainingDocument("md-attrs-why", "python-attr-doc", "Markdown docs", "MIT",
+                     DOC / "python-attr-doc/html/_sources/why.md.txt", "rename", ".md"),
+    TrainingDocument("md-attrs-names", "python-attr-doc", "Markdown docs", "MIT",
+                     DOC / "python-attr-doc/html/_sources/names.md.txt", "rename", ".md"),
+    TrainingDocument("md-attrs-types", "python-attr-doc", "Markdown docs", "MIT",
+                     DOC / "python-attr-doc/html/_sources/types.md.txt", "rename", ".md"),
+    TrainingDocument("md-attrs-how-it-works", "python-attr-doc", "Markdown docs", "MIT",
+                     DOC / "python-attr-doc/html/_sources/how-does-it-work.md.txt", "rename", ".md"),
+    TrainingDocument("md-attrs-glossary", "python-attr-doc", "Markdown docs", "MIT",
+                     DOC / "python-attr-doc/html/_sources/glossary.md.txt", "rename", ".md", split="validation"),
+    TrainingDocument("pdf-latex-cyrguide", "texlive-latex-base-doc", "PDF manual", "LPPL-1.3c",
+                     DOC / "texlive-doc/latex/base/cyrguide.pdf"),
+    TrainingDocument("pdf-latex-ltxdoc", "texlive-latex-base-doc", "PDF manual", "LPPL-1.3c",
+                     DOC / "texlive-doc/latex/base/ltxdoc.pdf"),
+    TrainingDocument("pdf-latex-ltx3info", "texlive-latex-base-doc", "PDF manual", "LPPL-1.3c",
+                     DOC / "texlive-doc/latex/base/ltx3info.pdf"),
+    TrainingDocument("pdf-latex-tlc2", "texlive-latex-base-doc", "PDF manual", "LPPL-1.3c",
+                     DOC / "texlive-doc/latex/base/tlc2.pdf"),
+    TrainingDocument("txt-git-protocol-pack", "git-doc", "plain-text specification", "GPL-2",
+                     DOC / "git-doc/gitprotocol-pack.txt"),
+    TrainingDocument("txt-git-protocol-capabilities", "git-doc", "plain-text specification", "GPL-2",
+                     DOC / "git-doc/gitprotocol-capabilities.txt"),
+    TrainingDocument("txt-git-format-commit-graph", "git-doc", "plain-text specification", "GPL-2",
+                     DOC / "git-doc/gitformat-commit-graph.txt"),
+    TrainingDocument("txt-git-format-chunk", "git-doc", "plain-text specification", "GPL-2",
+                     DOC / "git-doc/gitformat-chunk.txt"),
+    TrainingDocument("txt-debian-bug-maint-info", "doc-debian", "plain-text specification",
+                     "GPL-2+ (doc-debian)", DOC / "debian/bug-maint-info.txt.gz", "gunzip"),
+    TrainingDocument("txt-git-format-signature", "git-doc", "plain-text specification", "GPL-2",
+                     DOC / "git-doc/gitformat-signature.txt", split="validation"),
+    TrainingDocument("prose-git-2.36-notes", "git", "long prose", "GPL-2", DOC / "git/RelNotes/2.36.0.txt"),
+    TrainingDocument("prose-git-2.37-notes", "git", "long prose", "GPL-2", DOC / "git/RelNotes/2.37.0.txt"),
+    TrainingDocument("prose-git-my-first-object-walk", "git-doc", "long prose", "GPL-2",
+                     DOC / "git-doc/MyFirstObjectWalk.txt"),
+    TrainingDocument("prose-latex-news-28", "texlive-latex-base-doc", "long prose", "LPPL-1.3c",
+                     DOC / "texlive-doc/latex/base/ltnews28.pdf"),
+    TrainingDocument("prose-latex-news-29", "texlive-latex-base-doc", "long prose", "LPPL-1.3c",
+                     DOC / "texlive-doc/latex/base/ltnews29.pdf"),
+    TrainingDocument("prose-latex-news-32", "texlive-latex-base-doc", "long prose", "LPPL-1.3c",
+                     DOC / "texlive-doc/latex/base/ltnews32.pdf", split="validation"),
+)  # fmt: skip
+
+DOCUMENTS = FIRST_ROUND + SECOND_ROUND
 BY_NAME = {d.name: d for d in DOCUMENTS}
 # The Debian packages `make train` (and the span test) need installed, in the order of the table.
 PACKAGES = tuple(dict.fromkeys(d.package for d in DOCUMENTS))
