@@ -1,4 +1,4 @@
-"""Fine-tune the reader (``qa_service/answering/reader.py``) from the packaged all-MiniLM-L6-v2 weights.
+"""Fine-tune the reader (``reader_model.py``) from the packaged all-MiniLM-L6-v2 weights.
 
 Each step reads a few training questions, each with a group of its candidates (its gold sentences and the
 hardest negatives the cheap scorer ranks high, plus a few further down), and a few claim pairs:
@@ -300,10 +300,11 @@ def judge_figures(network: Any, tokenizer: Any, claims: list[ClaimPair], thresho
 
 def save_reader(network: Any, tokenizer: Any, folder: Path, extra: dict[str, object]) -> None:
     """Weights in fp16 (safetensors), the tokenizer, and reader.json (encoder config, training config, figures)."""
+    import torch
     from safetensors.torch import save_file
 
     folder.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().to(dtype=__import__("torch").float16).contiguous() for k, v in network.state_dict().items()}
+    state = {k: v.detach().to(dtype=torch.float16).contiguous() for k, v in network.state_dict().items()}
     save_file(state, str(folder / "reader.safetensors"))
     tokenizer.save_pretrained(str(folder))
     encoder = network.encoder.config.to_dict()
