@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from evals.corpora import REPO_ROOT
 from evals.training.data import TrainingQuestion, load_questions
-from evals.training.documents import BY_NAME, DOCUMENTS
+from evals.training.documents import DOCUMENTS
 
 if TYPE_CHECKING:
     from qa_service.domain import Evidence
@@ -117,18 +117,9 @@ def _candidates(evidence: list[Evidence], gold: list[Span], short: Span | None, 
     return out
 
 
-def _short_span(text: str, evidence: Span, short: str | None) -> Span | None:
-    if not short:
-        return None
-    at = text.find(short, evidence[0], evidence[1])
-    return (at, at + len(short)) if at >= 0 else None
-
-
 def question_rows(services: Services, on_question: Callable[[str], None] | None = None) -> Iterator[TableRow]:
     """Rows of every training and validation question (instructions have no candidates: they are refused
     before retrieval, and their classifier is not the reader)."""
-    from evals.training.data import locate
-
     top_k = services.settings.retrieval.top_k
     questions = load_questions()
     by_document: dict[str, list[TrainingQuestion]] = {}
@@ -147,9 +138,9 @@ def question_rows(services: Services, on_question: Callable[[str], None] | None 
         for q in by_document[doc.name]:
             if q.kind == "instruction":
                 continue
-            evidence = list(q.evidence) or ([q.correction.evidence] if q.correction else [])
-            gold = [span for e in evidence if (span := locate(text, e)) is not None]
-            short = _short_span(text, gold[0], q.short_answer) if gold and q.answerable else None
+            # The offsets the data carries (checked against the stored text by tests/test_training_data.py).
+            gold = list(q.spans) or ([q.correction_span] if q.correction_span else [])
+            short = q.short_span if q.answerable else None
             assessment = services.answerer.assess(q.question, collection=collection, top_k=top_k)
             row = TableRow(doc.split, q.id, doc.name, q.kind, q.answerable, q.question)
             row.candidates = _candidates(assessment.evidence, gold, short, previous)
@@ -239,6 +230,3 @@ def write_rows(rows: Iterator[TableRow], path: Path) -> int:
 def read_rows(path: Path) -> list[TableRow]:
     return [TableRow.from_json(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
-
-def document_names() -> list[str]:
-    return list(BY_NAME)
