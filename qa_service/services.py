@@ -17,6 +17,7 @@ from qa_service.answering.prompts import PromptTemplate
 from qa_service.chroma_client import open_chroma_client
 from qa_service.embeddings import Embedder, SentenceTransformerEmbedder
 from qa_service.errors import StoreUnavailableError
+from qa_service.ingest.isolation import Isolated, ParseLimits
 from qa_service.ingest.jobs import IngestionQueue
 from qa_service.ingest.pipeline import Ingestor
 from qa_service.llm import build_llm
@@ -90,6 +91,7 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None, refu
         max_pages=settings.limits.max_pdf_pages,
         max_chars=settings.limits.max_document_chars,
         sentence_vectors=settings.ingest.sentence_vectors,
+        isolation=Isolated(ParseLimits(settings.ingest.parse_timeout_s, settings.ingest.parse_memory_mb)),
     )
     jobs = IngestionQueue(
         store=store,

@@ -177,6 +177,12 @@ class IngestSettings(BaseModel):
         default=3600.0, gt=0, description="a document whose ingestion meets a store outage is retried for this long"
     )
     store_backoff_max_s: float = Field(default=30.0, gt=0, description="longest wait between two such retries")
+    parse_timeout_s: float = Field(
+        default=300.0, gt=0, description="an upload not loaded, cleaned and chunked within this fails as too_complex"
+    )
+    parse_memory_mb: int = Field(
+        default=3072, ge=256, description="address space of the process that parses uploads (over it: too_complex)"
+    )
     sentence_vectors: bool = Field(
         default=True,
         description="embed every sentence at ingestion (a question then embeds only itself); off saves disk and"

@@ -26,6 +26,7 @@ from tenacity.stop import stop_base
 
 from qa_service.domain import MetadataValue
 from qa_service.errors import NotFoundError, StoreUnavailableError
+from qa_service.ingest.isolation import Cancelled
 from qa_service.ingest.pipeline import Ingestor
 from qa_service.ingest.uploads import SpooledUpload
 from qa_service.store import FAILED, IN_PROGRESS, READY, RECEIVED, ChromaStore, DocumentInfo
@@ -98,6 +99,7 @@ class IngestionQueue:
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
+        self._ingestor.close()
 
     @property
     def incoming_dir(self) -> Path:
@@ -222,6 +224,8 @@ class IngestionQueue:
                 return
             try:
                 self._process_retrying(collection, document_id, source)
+            except Cancelled:  # deleted while its file was parsed, or shutting down: nothing was written
+                log.info("ingestion of %s stopped while parsing (deleted, or the service stops)", source)
             except StoreUnavailableError:
                 if not self._stopping.is_set():  # at shutdown the record stays unfinished: the next start resumes it
                     log.error("ingestion of %s stopped: the store stayed unavailable", source)
@@ -271,6 +275,7 @@ class IngestionQueue:
                 on_embedded=lambda done, total: self._store.set_progress(
                     collection, document_id, embedded=done, chunks=total
                 ),
+                cancelled=lambda: self._is_cancelled(collection, document_id),
             )
         else:  # a re-index of a document whose bytes were not kept: its stored text is the source
             result = self._ingestor.reindex_document(collection, document_id)
@@ -280,12 +285,18 @@ class IngestionQueue:
             self._store.delete_document(collection, document_id)
             return
         if result.outcome == "failed":
-            self._fail(collection, document_id, result.error or "failed")
+            error = result.error or "failed"
+            self._fail(collection, document_id, f"{result.code}: {error}" if result.code else error)
+            self._drop_spool(collection, document_id)  # its bytes cannot become a document: upload anew
             return
         if result.outcome == "unchanged":
             self._store.set_state(collection, document_id, READY)
         self._drop_spool(collection, document_id)
         log.info("ingested %s into %r: %s, %d chunks", source, collection, result.outcome, result.chunks)
+
+    def _is_cancelled(self, collection: str, document_id: str) -> bool:
+        with self._lock:
+            return (collection, document_id) in self._cancelled
 
     def _fail(self, collection: str, document_id: str, error: str) -> None:
         try:

@@ -38,4 +38,8 @@ def load_bytes(data: bytes, filename: str, *, max_pages: int = 2000, max_chars: 
     """Load a file's blocks; raise ``UnsupportedDocumentError`` with a reason a person can act on."""
     if not data[:4096].strip() and not data.strip():  # the head first: no copy of a large file just to look
         raise UnsupportedDocumentError(f"{filename}: the file is empty", code="empty_document")
-    return loader_for(filename).load(data, filename, LoadLimits(max_pages=max_pages, max_chars=max_chars))
+    loader = loader_for(filename)
+    try:
+        return loader.load(data, filename, LoadLimits(max_pages=max_pages, max_chars=max_chars))
+    except RecursionError:  # HTML or XML nested thousands deep: the parsers' tree walks recurse
+        raise UnsupportedDocumentError(f"{filename}: nested too deeply to read", code="too_deeply_nested") from None

@@ -17,6 +17,7 @@ from qa_service.ingest.attribution import find_claims
 from qa_service.ingest.blocks import assemble
 from qa_service.ingest.chunking import chunk_document
 from qa_service.ingest.cleaning import clean_pages
+from qa_service.ingest.isolation import Isolated
 from qa_service.ingest.loaders import SUPPORTED_SUFFIXES, load_bytes, loader_for
 from qa_service.ingest.sentences import document_sentences
 from qa_service.store import CHUNKED, PARSED, ChromaStore, DocumentState, SentenceVectors, StoredDocument
@@ -33,6 +34,7 @@ class IngestResult:
     document_id: str | None = None
     chunks: int = 0
     error: str | None = None
+    code: str | None = None  # why it failed, for machines: too_complex, document_too_large, ...
 
 
 @dataclass(slots=True)
@@ -122,8 +124,10 @@ class Ingestor:
         max_pages: int = 2000,
         max_chars: int = 5_000_000,
         sentence_vectors: bool = True,
+        isolation: Isolated | None = None,
     ) -> None:
         self._store = store
+        self._isolation = isolation  # uploads (``ingest_bytes``) are parsed in its child process
         self._sentence_vectors = sentence_vectors
         self._embedder = embedder
         self._chunk_size = chunk_size
@@ -135,6 +139,11 @@ class Ingestor:
             "" if sentence_vectors else ":nosv"
         )
 
+    def close(self) -> None:
+        """Stop the parsing child, if any."""
+        if self._isolation is not None:
+            self._isolation.close()
+
     def ingest_bytes(
         self,
         data: bytes,
@@ -144,11 +153,16 @@ class Ingestor:
         on_state: Callable[[DocumentState], None] | None = None,
         on_embedded: Callable[[int, int], None] | None = None,
         metadata: Mapping[str, MetadataValue] | None = None,
+        cancelled: Callable[[], bool] = lambda: False,
     ) -> IngestResult:
         """Ingest one file's content; an existing document from the same source is replaced.
         ``on_state`` hears each stage reached (parsed, chunked; the store records embedded and ready);
-        ``on_embedded(done, total)`` hears embedding progress in chunks."""
-        planned = self._plan(data, source, collection, on_state=on_state, metadata=metadata)
+        ``on_embedded(done, total)`` hears embedding progress in chunks. With isolation, the file is parsed
+        in the child process, under its limits, and ``cancelled()`` turning true stops it (``Cancelled``)."""
+        planned = self._plan(
+            data, source, collection, on_state=on_state, metadata=metadata, isolation=self._isolation,
+            cancelled=cancelled,
+        )  # fmt: skip
         if isinstance(planned, IngestResult):
             return planned
         return self._write([planned], collection, on_embedded)[0]
@@ -204,6 +218,8 @@ class Ingestor:
         *,
         on_state: Callable[[DocumentState], None] | None = None,
         metadata: Mapping[str, MetadataValue] | None = None,
+        isolation: Isolated | None = None,
+        cancelled: Callable[[], bool] = lambda: False,
     ) -> _Planned | IngestResult:
         """Load, clean and chunk; or the final result when there is nothing to write. A file already indexed
         with this pipeline's fingerprint is known by its bytes' hash and is not parsed again."""
@@ -212,16 +228,16 @@ class Ingestor:
         document_id = document_id_for(data)
         if previous.get(document_id) == self.fingerprint:
             return IngestResult(source, "unchanged", document_id)
+        limits = (self._max_pages, self._max_chars, self._chunk_size, self._chunk_overlap)
         try:
-            document = prepare_document(
-                data, source, max_pages=self._max_pages, max_chars=self._max_chars, metadata=metadata
-            )
+            if isolation is not None:
+                document, chunks = isolation.run(source, parse, data, source, limits, metadata, cancelled=cancelled)
+            else:
+                document, chunks = parse(data, source, limits, metadata)
         except QAError as exc:
-            return IngestResult(source, "failed", document_id, error=exc.message)
+            return IngestResult(source, "failed", document_id, error=exc.message, code=exc.code)
         if on_state is not None:
             on_state(PARSED)
-        chunks = chunk_document(document, chunk_size=self._chunk_size, chunk_overlap=self._chunk_overlap)
-        if on_state is not None:
             on_state(CHUNKED)
         return _Planned(document, chunks, list(previous))
 
@@ -277,6 +293,16 @@ class Ingestor:
             done = min(i + EMBED_GROUP, len(texts))
             on_embedded(chunks * done // max(1, len(texts)), chunks)
         return np.vstack(parts) if parts else self._embedder.embed_texts([])
+
+
+def parse(
+    data: bytes, source: str, limits: tuple[int, int, int, int], metadata: Mapping[str, MetadataValue] | None
+) -> tuple[Document, list[Chunk]]:
+    """Load, clean and chunk one file (``limits``: max pages, max characters, chunk size, chunk overlap):
+    all the work a document's content decides the cost of, and nothing that needs the store."""
+    max_pages, max_chars, chunk_size, chunk_overlap = limits
+    document = prepare_document(data, source, max_pages=max_pages, max_chars=max_chars, metadata=metadata)
+    return document, chunk_document(document, chunk_size=chunk_size, chunk_overlap=chunk_overlap)
 
 
 @dataclass(frozen=True, slots=True)

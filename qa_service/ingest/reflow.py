@@ -18,7 +18,9 @@ ITEM = re.compile(rf"^\s*(?:[-*{BULLETS}]\s+|\(?\d{{1,3}}[.)]\s+|\(?[a-z][.)]\s+
 _ARG = r"(?:[ =][<\[]?[\w.-]+[>\]]?)?"
 _OPTION = re.compile(r"^\s*--?[\w?][\w-]*" + _ARG + r"(?:,\s+--?[\w-]+" + _ARG + r")*\s*$")
 _COLUMNS = re.compile(r"\S {2,}\S")
-_HYPHEN_END = re.compile(r"(?<=[a-z])-$")
+# A hyphenated word; it starts only where a word starts, so a long run of word characters costs linear time.
+HYPHENATED = re.compile(r"(?<!\w)\w+(?:-\w+)+")
+_LONGEST_WORD = 100  # a longer run of letters glued across lines is no word to rejoin at a hyphen
 _SHORT_LINE = 0.75  # a line shorter than this share of the wrap width ends its line of text
 # Words that cannot end an English sentence or heading: a short line ending in one of them ("The list is
 # located at" / "<list@example.org> ...") is cut by the wrapping, not by the author.
@@ -38,24 +40,29 @@ def wrap_width(lines: Iterable[str]) -> int:
 
 def join_lines(lines: list[str], vocabulary: set[str] | None = None) -> str:
     """Join wrapped lines with single spaces; ``exam-`` + ``ple`` becomes ``example`` unless the
-    hyphenated form occurs elsewhere (``vocabulary``: lower-cased words of the whole document)."""
-    out = ""
+    hyphenated form occurs elsewhere (``vocabulary``: lower-cased words of the whole document).
+    Linear in the text: each line is looked at once, with the last word carried along."""
+    parts: list[str] = []
+    word = ""  # the last word of the text joined so far
     for line in (line.strip() for line in lines):
         if not line:
             continue
-        if out.endswith("\u00ad"):  # a soft hyphen: the word was broken here for the line end only
-            out = out[:-1] + line
-        elif out and _HYPHEN_END.search(out) and line[:1].islower():
-            head = out.rsplit(None, 1)[-1]
-            tail = re.match(r"[\w]+", line)
-            hyphenated = f"{head}{tail.group(0) if tail else ''}".lower()
-            if vocabulary is not None and hyphenated in vocabulary:
-                out += line  # a real compound ("well-known"), broken at its hyphen
-            else:
-                out = out[:-1] + line
+        glued = True
+        if word.endswith("\u00ad"):  # a soft hyphen: the word was broken here for the line end only
+            parts[-1], word = parts[-1][:-1], word[:-1]
+        elif 1 < len(word) <= _LONGEST_WORD and word[-1] == "-" and "a" <= word[-2] <= "z" and line[:1].islower():
+            tail = re.match(r"\w+", line)
+            hyphenated = f"{word}{tail.group(0) if tail else ''}".lower()
+            if vocabulary is None or hyphenated not in vocabulary:  # else a real compound ("well-known")
+                parts[-1], word = parts[-1][:-1], word[:-1]
         else:
-            out = f"{out} {line}" if out else line
-    return out
+            glued = False
+            if parts:
+                parts.append(" ")
+        parts.append(line)
+        last = line.rsplit(None, 1)
+        word = (word + line)[-_LONGEST_WORD - 1 :] if glued and len(last) == 1 else last[-1]
+    return "".join(parts)
 
 
 def text_blocks(paragraph: list[str], width: int, vocabulary: set[str] | None = None) -> list[RawBlock]:
@@ -149,7 +156,7 @@ def plain_text_blocks(text: str) -> list[RawBlock]:
     text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(8)
     lines = text.split("\n")
     width = wrap_width(lines)
-    vocabulary = {w.lower() for w in re.findall(r"\w+(?:-\w+)+", text)}
+    vocabulary = {w.lower() for w in HYPHENATED.findall(text)}
     paragraphs: list[list[str]] = [[]]
     for line in lines:
         if line.strip():

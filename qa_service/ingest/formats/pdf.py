@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 from qa_service.errors import UnsupportedDocumentError
 from qa_service.ingest.blocks import BlockKind, RawBlock
 from qa_service.ingest.formats.base import LoadedFile, Loader, LoadLimits, first_line_title
-from qa_service.ingest.reflow import BULLETS, ITEM, join_lines
+from qa_service.ingest.reflow import BULLETS, HYPHENATED, ITEM, join_lines
 from qa_service.text import stripped_span
 
 _FIXED_PITCH = 1  # PDFium font flag (TeX's fonts do not set it, so names are read too)
@@ -279,7 +279,7 @@ def _page_blocks(pages: list[list[Line]]) -> list[list[RawBlock]]:
         if abs(a.size - body_size) < 0.5 and abs(b.size - body_size) < 0.5 and 0 < a.bottom - b.top < body_size * 3
     ]
     spacing = statistics.median(gaps) if gaps else body_size * 0.3
-    vocabulary = {w.lower() for line in all_lines for w in re.findall(r"\w+(?:-\w+)+", line.text)}
+    vocabulary = {w.lower() for line in all_lines for w in HYPHENATED.findall(line.text)}
     for line in all_lines:  # PDFium marks a word it joined across a line break with U+FFFE where the hyphen was
         if "\ufffe" in line.text:
             line.text = _HYPHEN_MARK.sub(lambda m: _rejoin(m, vocabulary), line.text)
@@ -322,7 +322,7 @@ def _page_blocks(pages: list[list[Line]]) -> list[list[RawBlock]]:
     return out
 
 
-_HYPHEN_MARK = re.compile(r"(\w*)\ufffe(\w*)")
+_HYPHEN_MARK = re.compile(r"(?<!\w)(\w*)\ufffe(\w*)")  # from where the word starts: linear on long runs
 
 
 def _rejoin(match: re.Match[str], vocabulary: set[str]) -> str:

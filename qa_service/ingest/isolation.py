@@ -1,0 +1,141 @@
+"""Parse uploads in a child process, so that a hostile document cannot stall the service.
+
+Loading and cleaning a file is pure CPU work in Python: a document built to make it slow (a huge run of one
+character, millions of tiny paragraphs) would hold the API's interpreter lock for as long as it takes, and
+every route would stall with it. ``Isolated`` runs that work in one long-lived child process instead:
+- a wall-clock limit per document (the document ends ``failed`` with ``too_complex``; the child is killed
+  and a fresh one starts for the next document);
+- an address-space limit on the child (``MemoryError`` or a killed child end the document ``too_complex``);
+- cancellation: a document deleted while it is parsed has its child killed at once.
+The child is started from a fresh interpreter (``spawn``): it shares nothing with the API's threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
+
+from qa_service.errors import QAError, UnsupportedDocumentError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_POLL_S = 0.1
+
+
+class Cancelled(Exception):
+    """The document was deleted while its child worked."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParseLimits:
+    seconds: float = 300.0  # wall-clock time to load, clean and chunk one document
+    memory_mb: int = 3072  # the child's address space
+
+
+def _child(conn: Connection, memory_mb: int) -> None:  # pragma: no cover - runs in the child process
+    import resource
+
+    limit = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        function, args, kwargs = job
+        try:
+            conn.send(("ok", function(*args, **kwargs)))
+        except QAError as exc:
+            conn.send(("qa", (exc.message, exc.code)))
+        except MemoryError:
+            conn.send(("memory", None))
+
+
+class Isolated:
+    """Runs a function in the child process, under ``limits``; one call at a time."""
+
+    def __init__(self, limits: ParseLimits) -> None:
+        self.limits = limits
+        self._context = multiprocessing.get_context("spawn")
+        self._lock = threading.Lock()
+        self._process: Any = None
+        self._conn: Connection | None = None
+        self._closing = False
+
+    def run(self, what: str, function: Callable[..., T], *args: Any, cancelled: Callable[[], bool] = lambda: False,
+            **kwargs: Any) -> T:  # fmt: skip
+        """``function(*args, **kwargs)`` in the child. ``QAError``s it raises are raised here again;
+        ``UnsupportedDocumentError`` (``too_complex``) when it runs past the limits; ``Cancelled`` when
+        ``cancelled()`` turns true meanwhile. ``what`` names the work in messages."""
+        with self._lock:
+            self._closing = False
+            conn = self._connection()
+            conn.send((function, args, kwargs))
+            deadline = time.monotonic() + self.limits.seconds
+            while not conn.poll(_POLL_S):
+                if cancelled() or self._closing:
+                    self._kill()
+                    raise Cancelled(what)
+                if time.monotonic() > deadline:
+                    self._kill()
+                    raise UnsupportedDocumentError(
+                        f"{what}: not parsed within {self.limits.seconds:.0f} s; the document is too complex",
+                        code="too_complex",
+                    )
+                if not self._process.is_alive():
+                    break
+            try:
+                status, value = conn.recv()
+            except (EOFError, OSError):  # the child died: killed by the kernel, most likely for memory
+                self._kill()
+                if self._closing:  # at shutdown: the document stays unfinished, the next start resumes it
+                    raise Cancelled(what) from None
+                status, value = "memory", None
+        if status == "ok":
+            return value  # type: ignore[no-any-return]
+        if status == "qa":
+            message, code = value
+            raise UnsupportedDocumentError(message, code=code)
+        self._kill()  # the child's heap is spent: the next document gets a fresh one
+        raise UnsupportedDocumentError(
+            f"{what}: parsing needs more than {self.limits.memory_mb} MB; the document is too complex",
+            code="too_complex",
+        )
+
+    def _connection(self) -> Connection:
+        if self._process is None or not self._process.is_alive():
+            self._kill()
+            parent, child = self._context.Pipe()
+            self._process = self._context.Process(
+                target=_child, args=(child, self.limits.memory_mb), name="qa-parser", daemon=True
+            )
+            self._process.start()
+            child.close()
+            self._conn = parent
+        assert self._conn is not None
+        return self._conn
+
+    def _kill(self) -> None:
+        if self._process is not None:
+            if self._process.is_alive():
+                self._process.kill()
+            self._process.join(5)
+            self._process = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def close(self) -> None:
+        """Stop the child; a document it is parsing stays unfinished (``Cancelled``)."""
+        self._closing = True
+        if self._lock.acquire(timeout=1.0):
+            try:
+                self._kill()
+            finally:
+                self._lock.release()
