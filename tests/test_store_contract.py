@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa_service.embeddings import SentenceTransformerEmbedder
@@ -201,3 +202,39 @@ def test_sentence_vectors_stored_at_ingestion_are_the_sentences_embeddings(servi
     assert covered == set(range(len(spans)))
     services.store.delete_document(collection, document_id)
     assert services.store.sentence_vectors(collection, [c.id for c in chunks]) == {}
+
+
+def test_a_large_document_is_written_in_requests_the_server_accepts(services: Services, collection: str) -> None:
+    """2,400 chunks with their sentence vectors (about 75 MB as one request, which a Chroma server refuses as
+    too large) are written in bounded requests: the document ends ready with every chunk. Vectors are
+    random: what is tested is the write, not the embedding."""
+    from qa_service.ingest.chunking import chunk_document
+    from qa_service.ingest.pipeline import prepare_document
+    from qa_service.store import SentenceVectors, StoredDocument
+
+    rng = np.random.default_rng(0)
+    words = ["archive", "restore", "digest", "owner", "mode", "copy", "tape", "volume", "member", "record"]
+    sentences = [" ".join(rng.choice(words, 12)).capitalize() + f" {i}." for i in range(20_000)]
+    text = "\n\n".join(" ".join(sentences[i : i + 8]) for i in range(0, len(sentences), 8))
+    document = prepare_document(text.encode(), "large.txt")
+    settings = services.settings
+    chunks = chunk_document(
+        document, chunk_size=settings.chunking.chunk_size, chunk_overlap=settings.chunking.chunk_overlap
+    )
+    assert len(chunks) > 2000
+    spans = document_sentences(document.text, document.blocks)
+
+    def unit(n: int) -> np.ndarray:
+        rows = rng.standard_normal((n, services.embedder.dimension)).astype(np.float32)
+        return np.asarray(rows / np.linalg.norm(rows, axis=1, keepdims=True), dtype=np.float32)
+
+    item = StoredDocument(
+        document,
+        chunks,
+        unit(len(chunks)),
+        sentence_vectors=SentenceVectors(SentenceVectors.key(spans), unit(len(spans)), spans=spans),
+    )
+    services.store.put_documents(collection, [item])
+    [info] = services.store.list_documents(collection)
+    assert info.state == "ready" and info.chunk_count == len(chunks)
+    assert services.store.chunk_count(collection) == len(chunks)

@@ -49,6 +49,9 @@ _VERSION_KEY = "qa_version"
 _ID_BATCH = 500  # document ids per "$in" filter
 _PAGE = 5000  # records per get(): one get() of a whole large collection fails in embedded Chroma
 # ("too many SQL variables", seen at 100k chunks)
+# Bytes per write: a Chroma server refuses a request body over some tens of MB ("Payload too large"), and
+# the client's max_batch_size counts records, not bytes (2,330 sentence-vector records were 76 MB).
+_MAX_PAYLOAD = 8_000_000
 _ID_PAGE = 50_000  # ids per get() when nothing else is read: 100k ids in 0.6 s this way, 2.4 s by 5000
 
 
@@ -288,14 +291,14 @@ class ChromaStore:
             self._put_sentences(name, items, batch)
             chunks = [c for item in items for c in item.chunks]
             vectors = [v for item in items for v in item.vectors.tolist()]
-            for i in range(0, len(chunks), batch):
-                part = chunks[i : i + batch]
-                chunk_collection.add(
-                    ids=[c.id for c in part],
-                    documents=[c.text for c in part],
-                    embeddings=vectors[i : i + batch],
-                    metadatas=[chunk_metadata(c) for c in part],
-                )
+            _add_batched(
+                chunk_collection,
+                batch,
+                ids=[c.id for c in chunks],
+                documents=[c.text for c in chunks],
+                embeddings=vectors,
+                metadatas=[chunk_metadata(c) for c in chunks],
+            )
             docs.update(ids=ids, metadatas=[{**record, **stamp(READY)} for record in records])
         except StoreUnavailableError:
             raise  # transient: the caller retries, and its rewrite replaces whatever chunks got written
@@ -328,13 +331,9 @@ class ChromaStore:
             return
         collection = self._sentences(name, create=True)
         assert collection is not None
-        for i in range(0, len(rows), batch):
-            part = rows[i : i + batch]
-            collection.add(
-                ids=[r[0] for r in part],
-                embeddings=[r[2] for r in part],
-                metadatas=[r[1] for r in part],
-            )
+        _add_batched(
+            collection, batch, ids=[r[0] for r in rows], embeddings=[r[2] for r in rows], metadatas=[r[1] for r in rows]
+        )
 
     def _delete_sentences(self, name: str, document_ids: Sequence[str]) -> None:
         collection = self._sentences(name)
@@ -444,3 +443,58 @@ def _get_all(
         if len(found["ids"]) < page:
             return
         offset += page
+
+
+def _record_bytes(record_id: str, embedding: Sequence[float], metadata: Mapping[str, Any], document: str) -> int:
+    """About what one record weighs in a request to a Chroma server (a float is ~20 bytes of JSON)."""
+    return len(record_id) + len(document) + 20 * len(embedding) + sum(len(str(v)) + 16 for v in metadata.values())
+
+
+def _add_batched(
+    collection: Any,
+    max_records: int,
+    *,
+    ids: list[str],
+    embeddings: list[list[float]],
+    metadatas: list[Any],
+    documents: list[str] | None = None,
+) -> None:
+    """``collection.add`` in requests of at most ``max_records`` records and ``_MAX_PAYLOAD`` bytes; a request
+    the server still refuses for its size is split in two and sent again."""
+    start = 0
+    while start < len(ids):
+        end, weight = start, 0
+        while end < len(ids) and end - start < max_records:
+            weight += _record_bytes(ids[end], embeddings[end], metadatas[end], documents[end] if documents else "")
+            if weight > _MAX_PAYLOAD and end > start:
+                break
+            end += 1
+        _add_splitting(collection, ids[start:end], embeddings[start:end], metadatas[start:end],
+                       documents[start:end] if documents else None)  # fmt: skip
+        start = end
+
+
+def _add_splitting(
+    collection: Any, ids: list[str], embeddings: list[list[float]], metadatas: list[Any], documents: list[str] | None
+) -> None:
+    try:
+        if documents is None:
+            collection.add(ids=ids, embeddings=embeddings, metadatas=metadatas)
+        else:
+            collection.add(ids=ids, embeddings=embeddings, metadatas=metadatas, documents=documents)
+    except Exception as exc:
+        if len(ids) < 2 or not _too_large(exc):
+            raise
+        half = len(ids) // 2
+        for part in (slice(0, half), slice(half, None)):
+            _add_splitting(collection, ids[part], embeddings[part], metadatas[part],
+                           documents[part] if documents else None)  # fmt: skip
+
+
+def _too_large(exc: BaseException) -> bool:
+    """A server's refusal of a request for its size (HTTP 413, or its message saying so)."""
+    import httpx
+
+    if isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code == 413:
+        return True
+    return "payload too large" in str(exc).lower() or "too large" in str(exc).lower()
