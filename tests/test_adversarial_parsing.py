@@ -191,4 +191,4 @@ def test_an_upload_past_its_parse_limit_fails_named_and_the_queue_goes_on(
         assert not list((tmp_path / "uploads" / "default").glob("*"))  # the spooled upload went with it
         after = client.post("/documents", files=[("files", ("ok.txt", b"The zorblax count was 12."))], headers=W)
         (done,) = wait_for_states(client, [after.json()["items"][0]["status_url"]], W)
-        assert done["state"] == "ready"
+        assert done["state"] == "ready", done["error"]

@@ -151,3 +151,54 @@ def test_html_with_scripts_is_never_executed_or_served_as_html(secured: TestClie
     assert raw.headers["content-type"].startswith("text/plain") and raw.headers["x-content-type-options"] == "nosniff"
     answer = secured.post("/ask", json={"question": "What does the literal markup in the text file say?"}, headers=R)
     assert answer.headers["content-type"] == "application/json"  # ... and only ever travels as JSON or text/plain
+
+
+def test_loose_fields_are_422s_not_guesses(secured: TestClient) -> None:
+    """Strict integers on /retrieve, an empty collection name, dates out of range or numbers read as
+    milliseconds: each is a 422 naming its field (issue 37)."""
+    headers = {**R, "content-type": "application/json"}
+    cases = [
+        ("/retrieve", b'{"query": "zorblax", "k": "4"}', "k"),
+        ("/retrieve", b'{"query": "zorblax", "k": true}', "k"),
+        ("/retrieve", b'{"query": "\\ud800 zorblax"}', "query"),
+        ("/retrieve", b'{"query": "zorblax", "collection": ""}', "collection"),
+        ("/ask", b'{"question": "zorblax?", "collection": ""}', "collection"),
+        ("/ask", b'{"question": "zorblax?", "filter": {"updated_after": "0001-01-01"}}', "updated_after"),
+        ("/ask", b'{"question": "zorblax?", "filter": {"updated_after": 1e300}}', "updated_after"),
+    ]
+    for path, body, field in cases:
+        response = secured.post(path, content=body, headers=headers)
+        assert response.status_code == 422, (body, response.text)
+        assert field in response.json()["error"]["message"], (body, response.text)
+    empty = secured.post("/documents?collection=", files=[("files", ("a.txt", b"The count was 12."))], headers=W)
+    assert empty.status_code == 422 and empty.json()["error"]["code"] == "invalid_collection"
+
+
+def test_unix_seconds_are_seconds_whatever_their_size(secured: TestClient) -> None:
+    """1e11 seconds is the year 5138, not 1973 read as milliseconds: no ingested document is that new."""
+    uploaded = _post(secured, "z.txt", b"The zorblax count was 12.")
+    wait_for_states(secured, [uploaded.json()["items"][0]["status_url"]], W)
+    later = secured.post("/retrieve", json={"query": "zorblax", "filter": {"updated_after": 1e11}}, headers=R)
+    assert later.status_code == 422 and later.json()["error"]["code"] == "no_matching_documents"
+    earlier = secured.post("/retrieve", json={"query": "zorblax", "filter": {"updated_after": 1e9}}, headers=R)
+    assert earlier.status_code == 200 and earlier.json()["items"]
+
+
+def test_an_internal_error_closes_the_connection() -> None:
+    """After a 500 the server drops the connection: the response says so, so a keep-alive client does not
+    send its next request on a dead socket."""
+    from fastapi import FastAPI
+
+    from qa_service.api.errors import install_error_handlers
+
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/boom")
+    assert response.status_code == 500 and response.headers["connection"] == "close"
+    assert response.json()["error"]["code"] == "internal_error"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -121,3 +122,49 @@ def _encodable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+_dates = st.one_of(
+    st.sampled_from(['"0001-01-01"', '"9999-12-31T23:59:59"', '"1969-12-31"', '"2020-02-30"', "1e11", "-1", "1e400"]),
+    st.integers(-(10**20), 10**20).map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+)
+
+
+@hypothesis.given(query=_texts, k=_numbers, updated_after=_dates, retrieve=st.booleans())
+@hypothesis.settings(max_examples=60, deadline=None, suppress_health_check=list(hypothesis.HealthCheck))
+def test_retrieve_and_dates_never_give_a_5xx(
+    base_url: str, query: str, k: str, updated_after: str, retrieve: bool
+) -> None:
+    """/retrieve's text and k, and the date filter, with the bodies above and extreme dates."""
+    text = json.dumps(query)
+    path, fields = ("/retrieve", ('"query"', '"k"')) if retrieve else ("/ask", ('"question"', '"top_k"'))
+    body = f'{{{fields[0]}: {text}, {fields[1]}: {k}, "filter": {{"updated_after": {updated_after}}}}}'
+    headers = {"Authorization": f"Bearer {WRITER_KEY}", "content-type": "application/json"}
+    response = httpx.post(base_url + path, content=body.encode(), headers=headers, timeout=60)
+    assert response.status_code < 500, (body[:200], response.text[:300])
+    if not _encodable(json.loads(text)):
+        assert response.status_code == 422, (body[:300], response.text[:300])
+
+
+@hypothesis.given(value=_texts, key=st.one_of(st.just("team"), _texts))
+@hypothesis.settings(max_examples=40, deadline=None, suppress_health_check=list(hypothesis.HealthCheck))
+def test_upload_metadata_with_surrogates_is_a_422(base_url: str, value: str, key: str) -> None:
+    """A lone surrogate anywhere in the upload's metadata is a 422 that creates nothing."""
+    collection = f"fuzz-{uuid.uuid4().hex[:12]}"
+    headers = {"Authorization": f"Bearer {WRITER_KEY}"}
+    metadata = json.dumps({key: value})
+    # As the server decodes it (two generated halves can make a valid pair).
+    (decoded_key, decoded_value), *_ = json.loads(metadata).items()
+    response = httpx.post(
+        f"{base_url}/documents?collection={collection}",
+        files=[("files", ("note.txt", b"The zorblax count was 12."))],
+        data={"metadata": metadata},
+        headers=headers,
+        timeout=60,
+    )
+    assert response.status_code < 500, (key[:50], value[:50], response.text[:300])
+    if not (_encodable(decoded_key) and _encodable(decoded_value)):
+        assert response.status_code == 422, (key[:50], value[:50], response.text[:300])
+        listed = httpx.get(f"{base_url}/collections", headers=headers, timeout=60).json()
+        assert collection not in json.dumps(listed)

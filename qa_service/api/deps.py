@@ -54,6 +54,6 @@ WriterDep = Annotated[Principal, Depends(require_writer)]
 
 def resolve_collection(services: Services, principal: Principal, name: str | None) -> str:
     """The collection a request names (or the default), checked for form and for the caller's access."""
-    collection = validate_collection_name(name or services.settings.collection)
+    collection = validate_collection_name(services.settings.collection if name is None else name)  # "" is a 422
     principal.require_collection(collection)
     return collection

@@ -91,4 +91,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error", "internal error; the server log has the details")
+        # Starlette raises the error again once this response is sent, and the server then drops the
+        # connection: "Connection: close" tells a keep-alive client not to send its next request on it.
+        return error_response(
+            500, "internal_error", "internal error; the server log has the details", {"Connection": "close"}
+        )

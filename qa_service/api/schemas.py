@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from qa_service.scope import Scope
@@ -26,6 +26,32 @@ def _encodable(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_encodable)]
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def _instant(value: Any) -> Any:
+    """Unix seconds (never milliseconds, whatever their size) or ISO 8601 (UTC when no zone is given),
+    between 1970 and 9999: 422 ``invalid_date`` otherwise, not an overflow deeper down."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("invalid_date", "a date must be ISO 8601 text or Unix seconds")
+    if isinstance(value, int | float):
+        if not 0 <= value < _LATEST.timestamp():
+            raise PydanticCustomError("invalid_date", "Unix seconds must be between 0 and year 9999")
+        return datetime.fromtimestamp(value, tz=UTC)
+    return value
+
+
+def _in_range(value: datetime) -> datetime:
+    value = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if not _EPOCH <= value < _LATEST:
+        raise PydanticCustomError("invalid_date", "dates must fall between 1970 and 9999")
+    return value
+
+
+Instant = Annotated[datetime, BeforeValidator(_instant), AfterValidator(_in_range)]
 StrictInt = Annotated[int, Field(strict=True)]  # 5, not "5" or 5.0
 StrictBool = Annotated[bool, Field(strict=True)]  # true, not "yes" or 1
 
@@ -45,7 +71,7 @@ class MetadataFilter(BaseModel):
     tags: list[Annotated[Text, Field(min_length=1, max_length=64)]] | None = Field(
         default=None, min_length=1, max_length=50, description="Documents carrying any of these tags."
     )
-    updated_after: datetime | None = Field(
+    updated_after: Instant | None = Field(
         default=None, description="Documents ingested or changed after this time (ISO 8601 or Unix seconds)."
     )
 

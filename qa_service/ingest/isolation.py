@@ -7,17 +7,20 @@ every route would stall with it. ``Isolated`` runs that work in one long-lived c
   and a fresh one starts for the next document);
 - an address-space limit on the child (``MemoryError`` or a killed child end the document ``too_complex``);
 - cancellation: a document deleted while it is parsed has its child killed at once.
-The child is started from a fresh interpreter (``spawn``): it shares nothing with the API's threads.
+The child is a fresh interpreter (``python -m qa_service.ingest.isolation FD``) that talks over a socket
+pair: it shares nothing with the API's threads and never re-runs the parent's main module.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing import Pipe
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
@@ -26,6 +29,7 @@ from qa_service.errors import QAError, UnsupportedDocumentError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _POLL_S = 0.1
+_START_S = 60.0
 
 
 class Cancelled(Exception):
@@ -38,11 +42,14 @@ class ParseLimits:
     memory_mb: int = 3072  # the child's address space
 
 
-def _child(conn: Connection, memory_mb: int) -> None:  # pragma: no cover - runs in the child process
+def _serve(conn: Connection, memory_mb: int) -> None:  # pragma: no cover - runs in the child process
     import resource
+
+    import qa_service.ingest.pipeline  # noqa: F401 - imported before the clock starts, not on the first document
 
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    conn.send(("ready", None))
     while True:
         try:
             job = conn.recv()
@@ -62,7 +69,6 @@ class Isolated:
 
     def __init__(self, limits: ParseLimits) -> None:
         self.limits = limits
-        self._context = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
         self._process: Any = None
         self._conn: Connection | None = None
@@ -88,7 +94,7 @@ class Isolated:
                         f"{what}: not parsed within {self.limits.seconds:.0f} s; the document is too complex",
                         code="too_complex",
                     )
-                if not self._process.is_alive():
+                if self._process.poll() is not None:
                     break
             try:
                 status, value = conn.recv()
@@ -109,23 +115,27 @@ class Isolated:
         )
 
     def _connection(self) -> Connection:
-        if self._process is None or not self._process.is_alive():
+        if self._process is None or self._process.poll() is not None:
             self._kill()
-            parent, child = self._context.Pipe()
-            self._process = self._context.Process(
-                target=_child, args=(child, self.limits.memory_mb), name="qa-parser", daemon=True
+            parent, child = Pipe()
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", __name__, str(child.fileno()), str(self.limits.memory_mb)],
+                pass_fds=[child.fileno()],
+                stdin=subprocess.DEVNULL,
             )
-            self._process.start()
             child.close()
             self._conn = parent
+            if not parent.poll(_START_S) or parent.recv()[0] != "ready":  # a start-up's imports are not parsing
+                self._kill()
+                raise RuntimeError("the parsing process did not start")
         assert self._conn is not None
         return self._conn
 
     def _kill(self) -> None:
         if self._process is not None:
-            if self._process.is_alive():
+            if self._process.poll() is None:
                 self._process.kill()
-            self._process.join(5)
+            self._process.wait(5)
             self._process = None
         if self._conn is not None:
             self._conn.close()
@@ -139,3 +149,7 @@ class Isolated:
                 self._kill()
             finally:
                 self._lock.release()
+
+
+if __name__ == "__main__":  # pragma: no cover - the child process
+    _serve(Connection(int(sys.argv[1])), int(sys.argv[2]))

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from qa_service.api.deps import ReaderDep, ServicesDep, resolve_collection
-from qa_service.api.schemas import COMMON_ERRORS, ScopeFields, error_responses
+from qa_service.api.schemas import COMMON_ERRORS, ScopeFields, StrictInt, Text, error_responses
 from qa_service.errors import InvalidInputError, NotFoundError
 from qa_service.scope import require_matches
 
@@ -19,9 +19,9 @@ router = APIRouter(tags=["ask"])
 class RetrieveRequest(ScopeFields):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"query": "backup schedule", "k": 4}]})
 
-    query: str = Field(description="What to search for, in plain language.")
-    collection: str | None = Field(default=None, description="Collection to search; default from settings.")
-    k: int = Field(default=4, description="Chunks to return (1..max_top_k).")
+    query: Text = Field(description="What to search for, in plain language.")
+    collection: Text | None = Field(default=None, description="Collection to search; default from settings.")
+    k: StrictInt = Field(default=4, description="Chunks to return (1..max_top_k).")
     mode: Literal["hybrid", "dense"] = Field(default="hybrid", description="hybrid: dense + BM25 fused; dense only.")
 
 
