@@ -6,6 +6,19 @@ import re
 import unicodedata
 from functools import lru_cache
 
+# Characters a reader cannot see that can still carry text to a model: Unicode tags (U+E0000-E007F, an
+# invisible copy of ASCII), zero-width characters and joiners, bidirectional controls, and the BOM.
+_INVISIBLE = dict.fromkeys(
+    [*range(0xE0000, 0xE0080), *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2065),
+     *range(0x2066, 0x206A), 0x061C, 0x180E, 0xFEFF]
+)  # fmt: skip
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without invisible characters (tags, zero-width, bidi controls)."""
+    return text.translate(_INVISIBLE)
+
+
 STOPWORDS = frozenset(
     [
         "a",

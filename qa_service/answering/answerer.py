@@ -37,6 +37,7 @@ from qa_service.errors import InvalidInputError, LLMUnavailableError
 from qa_service.llm import LLM
 from qa_service.retrieval import Retriever
 from qa_service.settings import AnswerMode
+from qa_service.text import strip_invisible
 
 log = logging.getLogger("qa_service.answering")
 # refusal_reason / fallback_reason are these codes, never text from a document or the model (which a
@@ -194,7 +195,7 @@ class Answerer:
             result = self._generative(analysis, evidence, lead, conflicts, fallback=(mode == "auto"))
         timings["answer"] = _ms(t)
         timings["total"] = _ms(started)
-        result.answer = keep_cited_markers(result.answer, len(result.citations))
+        result.answer = keep_cited_markers(strip_invisible(result.answer), len(result.citations))
         if not result.refused and not result.premise_corrected:
             short = short_answer(analysis, result.citations)
             result.short_answer = short if short is not None and short.text in result.answer else None

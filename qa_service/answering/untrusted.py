@@ -19,6 +19,14 @@ _ADDRESSES_READER = re.compile(
     r"respond|say|tell)\b"
     r"|(?:as|to)\s+the\s+(?:assistant|ai|language\s+model|chatbot)\b"
     r"|(?:your|the)\s+system\s+prompt\b"
+    # Notices addressed to whatever machine reads the text, or to whoever relays it to someone.
+    r"|\b(?:to|for)\s+(?:any|all|every|each)\s+(?:ai|a\.i\.|artificial\s+intelligence|assistants?|chatbots?|llms?|"
+    r"language\s+models?)(?:\s+(?:systems?|assistants?|models?|agents?|tools?))?\s*(?::|\s+(?:reading|that\s+reads|"
+    r"processing|summari[sz]ing)\b)"
+    r"|\b(?:any|every)\s+(?:ai|llm|chatbot|assistant|language\s+model)\s+(?:system\s+)?(?:reading|that\s+reads|processing)"
+    r"|\bwhoever\s+(?:reads|is\s+reading|relays|summari[sz]es)\s+this\b"
+    r"|(?:^|[.:;!]\s+|\bplease\s+)(?:tell|inform|remind|assure)\s+the\s+(?:user|reader|asker)\b"  # imperative only
+    r"|\b(?:ai|llm)\s+(?:systems?|assistants?|models?)\s*(?:must|should|shall)\b"
     r")",
     re.IGNORECASE,
 )
@@ -29,7 +37,8 @@ _TAG_LIKE = re.compile(
     re.IGNORECASE,
 )
 _ROLE_PREFIX = re.compile(r"(?i)\b(system|user|assistant|human|developer)\s*:")
-_MARKER_IN_TEXT = re.compile(r"\s*" + CITATION_MARKER.pattern)
+# The document's own marker-like text: [2], [ 4 ], fullwidth ［5］ (quoted, they would read as ours).
+_MARKER_IN_TEXT = re.compile(r"\s*(?:" + CITATION_MARKER.pattern + r"|[\[［]\s*\d{1,3}\s*[\]］])")
 
 
 def addresses_reader(text: str) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from qa_service.answering.policy import MIN_TERM_SUPPORT
 from qa_service.answering.question import QuestionAnalysis, holds_answer_type
+from qa_service.answering.untrusted import addresses_reader
 from qa_service.domain import CITATION_MARKER, Evidence
 from qa_service.ingest.sentences import split_sentences
 from qa_service.text import mentions, numbers, proper_names, stem_terms, words
@@ -80,6 +81,9 @@ def verify_answer(answer: str, evidence: list[Evidence], question: QuestionAnaly
     problems: list[str] = []
     checked: list[CitedSentence] = []
     for sentence in sentences:
+        if addresses_reader(sentence.text):  # a document's notice to "any AI", repeated: never an answer
+            problems.append(f"{sentence.text!r}: addresses the reader or the assistant")
+            continue
         cites = sentence.citations
         invalid = [n for n in cites if not 1 <= n <= len(evidence)]
         if invalid:

@@ -13,8 +13,10 @@ manual's "membership test" or a mail library's "INBOX" survive.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from qa_service.ingest.blocks import RawBlock
+from qa_service.text import strip_invisible
 
 _STRONG = re.compile(
     r"\b(subscribe (to|now)|sign up (for|to)|become a member|members?[- ]only|read all member content"
@@ -64,4 +66,5 @@ def clean_blocks(blocks: list[RawBlock]) -> list[RawBlock]:
 
 
 def clean_pages(pages: list[list[RawBlock]]) -> list[list[RawBlock]]:
-    return [clean_blocks(page) for page in pages]
+    """Furniture dropped, and characters no reader can see (which could carry text to a model) removed."""
+    return [clean_blocks([replace(b, text=strip_invisible(b.text)) for b in page]) for page in pages]
