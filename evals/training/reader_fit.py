@@ -49,6 +49,15 @@ class FitConfig:
     min_steps: int = 200  # a small subset is read several times over
     layers: int = 4  # encoder layers kept (MiniLM-L6 has 6; the first 4 read a third faster)
     freeze_embeddings: bool = True  # the word-piece table stays as packaged (half the weights, rare words)
+    # The reader learns what the cheap score misses: a candidate's logit is the network's relevance plus
+    # cheap_weight x (cheap score - cheap_center), in training as in serving (0 = the network alone).
+    cheap_weight: float = 0.0
+    cheap_center: float = 0.6
+
+
+def prior(c: Candidate, cheap_weight: float, cheap_center: float) -> float:
+    """The cheap score's share of a candidate's logit."""
+    return cheap_weight * (c.cheap - cheap_center)
 
 
 def base_model_path() -> Path:
@@ -169,14 +178,17 @@ def _question_loss(network: Any, tokenizer: Any, rows: list[TableRow], config: F
     inputs: list[ReaderInput] = []
     shorts: list[tuple[int, int] | None] = []
     groups: list[tuple[int, int, list[bool], bool]] = []
+    priors: list[float] = []
     for row in rows:
         group = _group(row, config.group, config.hard_pool, rng)
+        priors += [prior(c, config.cheap_weight, config.cheap_center) for c in group]
         first = len(inputs)
         inputs += [reader_input(row.question, c) for c in group]
         shorts += [c.short if c.gold and row.answerable else None for c in group]
         groups.append((first, len(inputs), [c.gold for c in group], row.answerable or row.kind == "false_premise"))
     batch = encode_pairs(tokenizer, inputs)
     relevance, _, span = network(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
+    relevance = relevance + torch.tensor(priors)
     losses = []
     for first, last, gold, answerable in groups:
         logits = torch.cat([torch.zeros(1), relevance[first:last]])
@@ -223,7 +235,11 @@ class Scored:
     relevance: list[float]
 
 
-def score_rows(network: Any, tokenizer: Any, rows: list[TableRow], cap: int, batch_size: int = 64) -> list[Scored]:
+def score_rows(
+    network: Any, tokenizer: Any, rows: list[TableRow], cap: int, batch_size: int = 64,
+    cheap_weight: float = 0.0, cheap_center: float = 0.6,
+) -> list[Scored]:  # fmt: skip
+    """Each row's logits (network + the cheap score's prior) over the cheap scorer's best ``cap``."""
     import torch
 
     out = []
@@ -244,7 +260,11 @@ def score_rows(network: Any, tokenizer: Any, rows: list[TableRow], cap: int, bat
                 scores[i] = value
     at = 0
     for row, considered in pending:
-        out.append(Scored(row, considered, scores[at : at + len(considered)]))
+        logits = [
+            v + prior(c, cheap_weight, cheap_center)
+            for v, c in zip(scores[at : at + len(considered)], considered, strict=True)
+        ]
+        out.append(Scored(row, considered, logits))
         at += len(considered)
     return out
 

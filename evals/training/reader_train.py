@@ -70,12 +70,23 @@ def _figures(scored: list[Scored], rows: list[TableRow]) -> dict[str, Any]:
     }
 
 
-def measure(network: Any, tokenizer: Any, validation: list[TableRow], dev: list[TableRow]) -> dict[str, Any]:
-    """Gold first and unanswerable AUC, the reader's beside the cheap scorer's, per group of questions."""
+def measure(
+    network: Any,
+    tokenizer: Any,
+    validation: list[TableRow],
+    dev: list[TableRow],
+    prior: tuple[float, float] = (0.0, 0.6),
+) -> dict[str, Any]:
+    """Gold first and unanswerable AUC, the reader's beside the cheap scorer's, per group of questions.
+    ``prior``: the cheap score's (weight, center) in the reader's logits, as it was trained."""
     groups: dict[str, list[TableRow]] = {"validation": validation} if validation else {}
     for row in dev:
         groups.setdefault(f"dev:{suite_corpus(row.set)}", []).append(row)
-    return {name: _figures(score_rows(network, tokenizer, rows, CAP), rows) for name, rows in groups.items()}
+    weight, center = prior
+    return {
+        name: _figures(score_rows(network, tokenizer, rows, CAP, cheap_weight=weight, cheap_center=center), rows)
+        for name, rows in groups.items()
+    }
 
 
 def split_claims(split: str) -> list[ClaimPair]:
@@ -113,7 +124,9 @@ def fit_with_checkpoints(
     def step(done: int, total: int, loss: float, network: Any, tokenizer: Any) -> None:
         if done in marks:
             n = marks[done]
-            save_reader(network, tokenizer, folder / str(n), {"training_questions": n, "step": done})
+            save_reader(
+                network, tokenizer, folder / str(n), {"training_questions": n, "step": done, "config": asdict(config)}
+            )
             saved.append({"point": str(n), "training_questions": n, "step": done,
                           "minutes": round((time.perf_counter() - started) / 60, 1)})  # fmt: skip
         if on_step:
@@ -121,7 +134,7 @@ def fit_with_checkpoints(
 
     network, tokenizer = fit_reader(train, claims, config, step)
     usable = sum(1 for r in train if r.candidates and (not r.answerable or any(c.gold for c in r.candidates)))
-    save_reader(network, tokenizer, folder / "all", {"training_questions": usable})
+    save_reader(network, tokenizer, folder / "all", {"training_questions": usable, "config": asdict(config)})
     saved.append({"point": "all", "training_questions": usable,
                   "minutes": round((time.perf_counter() - started) / 60, 1)})  # fmt: skip
     return saved
@@ -135,11 +148,13 @@ def measure_checkpoint(folder: Path) -> dict[str, Any]:
 
     _, validation, dev = load_tables()
     network, tokenizer = load_network(folder)
+    config = json.loads((folder / "reader.json").read_text(encoding="utf-8")).get("config", {})
+    prior = (float(config.get("cheap_weight", 0.0)), float(config.get("cheap_center", 0.6)))
     network = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
         network, {torch.nn.Linear}, dtype=torch.qint8
     )
     return {
-        **measure(network, tokenizer, validation, dev),
+        **measure(network, tokenizer, validation, dev, prior),
         "judge_validation": judge_figures(network, tokenizer, split_claims("validation")),
     }
 
