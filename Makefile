@@ -78,13 +78,15 @@ train: setup system-deps
 learning-curve: setup
 	$(EVAL_ENV) $(BIN)/qa-service eval reader-curve
 
-# System packages the tests need: the eval corpora above, chromium (the page tests drive it headless; test
-# tools cannot download their own browsers here), docker-compose (tests/test_compose.py runs
-# `docker-compose config`, which needs no Docker engine), and the training corpus (its labels are checked).
+# System packages the tests need: the eval corpora above, mandoc (man pages are read through it), chromium
+# (the page tests drive it headless; test tools cannot download their own browsers here), docker-compose
+# (tests/test_compose.py runs `docker-compose config`, which needs no Docker engine), and the training
+# corpus (its labels are checked).
 system-deps: train-deps
 	@missing=""; for entry in $(CORPUS_PACKAGES); do \
 	  test -e "$${entry#*:}" || missing="$$missing $${entry%%:*}"; done; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v mandoc >/dev/null || missing="$$missing mandoc"; \
 	command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

@@ -8,15 +8,19 @@ from pathlib import PurePath
 from qa_service.errors import UnsupportedDocumentError
 from qa_service.ingest.formats.base import LoadedFile, Loader, LoadLimits
 from qa_service.ingest.formats.html import HtmlLoader
+from qa_service.ingest.formats.man import ManLoader, is_man_page_name
 from qa_service.ingest.formats.office import CsvLoader, DocxLoader
 from qa_service.ingest.formats.pdf import PdfLoader
 from qa_service.ingest.formats.text import MarkdownLoader, TextLoader, decode_text
 
-__all__ = ["FORMATS", "SUPPORTED_SUFFIXES", "LoadLimits", "LoadedFile", "decode_text", "load_bytes", "loader_for"]
+__all__ = [
+    "FORMATS", "SUPPORTED_SUFFIXES", "LoadLimits", "LoadedFile", "decode_text", "is_supported", "load_bytes",
+    "loader_for",
+]  # fmt: skip
 
 FORMATS: dict[str, Loader] = {
     suffix: loader
-    for loader in (TextLoader(), MarkdownLoader(), HtmlLoader(), PdfLoader(), DocxLoader(), CsvLoader())
+    for loader in (TextLoader(), MarkdownLoader(), HtmlLoader(), PdfLoader(), DocxLoader(), CsvLoader(), ManLoader())
     for suffix in loader.suffixes
 }
 SUPPORTED_SUFFIXES = tuple(FORMATS)
@@ -32,6 +36,12 @@ def loader_for(filename: str) -> Loader:
             code="unsupported_type",
         )
     return loader
+
+
+def is_supported(filename: str) -> bool:
+    """A file a folder's ingestion picks up: a supported suffix (and, for ``.gz``, a gzipped man page)."""
+    suffix = PurePath(filename).suffix.lower()
+    return suffix in FORMATS and (suffix != ".gz" or is_man_page_name(filename))
 
 
 def load_bytes(data: bytes, filename: str, *, max_pages: int = 2000, max_chars: int = 5_000_000) -> LoadedFile:

@@ -18,7 +18,7 @@ from qa_service.ingest.blocks import assemble
 from qa_service.ingest.chunking import chunk_document
 from qa_service.ingest.cleaning import clean_pages
 from qa_service.ingest.isolation import Isolated
-from qa_service.ingest.loaders import SUPPORTED_SUFFIXES, load_bytes, loader_for
+from qa_service.ingest.loaders import is_supported, load_bytes, loader_for
 from qa_service.ingest.sentences import document_sentences
 from qa_service.store import CHUNKED, PARSED, ChromaStore, DocumentState, SentenceVectors, StoredDocument
 
@@ -106,7 +106,7 @@ def iter_source_files(paths: Iterable[Path]) -> Iterator[Path]:
     """Supported files under the given files/folders, in a stable order."""
     for path in paths:
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and is_supported(p.name))
         else:
             yield path
 

@@ -50,9 +50,9 @@ def join_lines(lines: list[str], vocabulary: set[str] | None = None) -> str:
         glued = True
         if word.endswith("\u00ad"):  # a soft hyphen: the word was broken here for the line end only
             parts[-1], word = parts[-1][:-1], word[:-1]
-        elif 1 < len(word) <= _LONGEST_WORD and word[-1] == "-" and "a" <= word[-2] <= "z" and line[:1].islower():
-            tail = re.match(r"\w+", line)
-            hyphenated = f"{word}{tail.group(0) if tail else ''}".lower()
+        elif 1 < len(word) <= _LONGEST_WORD and word[-1] in "-\u2010" and "a" <= word[-2] <= "z" and line[:1].islower():
+            tail = re.match(r"\w+", line)  # U+2010 is the hyphen man(1) writes at a line end
+            hyphenated = f"{word[:-1]}-{tail.group(0) if tail else ''}".lower()
             if vocabulary is None or hyphenated not in vocabulary:  # else a real compound ("well-known")
                 parts[-1], word = parts[-1][:-1], word[:-1]
         else:
