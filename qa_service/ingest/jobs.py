@@ -135,7 +135,8 @@ class IngestionQueue:
         return Submission(document_id, source, RECEIVED, queued=True)
 
     def reindex(self, collection: str, document_id: str) -> Submission:
-        """Queue a document again: from its spooled bytes when kept (failed uploads), else its stored text."""
+        """Queue a document again: from its spooled bytes when kept (a store outage failed it), else its stored
+        text."""
         info = self._store.document_info(collection, document_id)
         if self._in_hand(collection, info):
             return Submission(document_id, info.source, info.state, queued=False)
