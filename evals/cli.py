@@ -196,8 +196,11 @@ def _run_suites(
                 wanted = [DENSE_ONLY] if config.get("min_ratio_vs_dense") else []
             systems = len(modes) + (len(wanted) if services is not None else 0)
             task = progress.add_task(f"{name}: asking", total=len(cases) * systems)
+            # The in-process app serves the suite's collection (its start-up warms that one up, and does not
+            # warn that the default collection is empty).
+            served = local.model_copy(update={"collection": _collection}) if _collection else local
             client = (
-                httpx.Client(base_url=url, timeout=120) if url else TestClient(create_app(local, services=services))
+                httpx.Client(base_url=url, timeout=120) if url else TestClient(create_app(served, services=services))
             )
             with client:
                 runs.append(

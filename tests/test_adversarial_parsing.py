@@ -56,12 +56,13 @@ ADVERSARIAL: dict[str, Callable[[int], str]] = {
 
 
 def _parse_seconds(text: str, name: str, runs: int = 1) -> float:
+    """CPU seconds of this process (other processes on the machine do not count), the least of ``runs``."""
     best = float("inf")
-    for _ in range(runs):  # the fastest run: a busy machine slows one, not the rule
-        started = time.perf_counter()
+    for _ in range(runs):
+        started = time.process_time()
         with contextlib.suppress(UnsupportedDocumentError):  # some hold no text worth keeping: refused
             prepare_document(text.encode(), name)
-        best = min(best, time.perf_counter() - started)
+        best = min(best, time.process_time() - started)
     return best
 
 
@@ -73,10 +74,11 @@ def test_text_rules_are_linear_on_adversarial_documents(suffix: str) -> None:
     slow = {}
     for name, make in ADVERSARIAL.items():
         large = _parse_seconds(make(SIZE), "x" + suffix, runs=2)
-        small = _parse_seconds(make(SIZE // 4), "x" + suffix, runs=2)
-        slow[name] = (round(large / normal, 1), round(large / max(small, 1e-4), 1))
-    assert all(ratio <= 40 for ratio, _ in slow.values()), slow
-    assert all(growth <= 10 for ratio, growth in slow.values() if ratio > 2), slow  # quadratic: 16
+        small = _parse_seconds(make(SIZE // 4), "x" + suffix, runs=3)
+        slow[name] = (round(large / normal, 1), round(large / max(small, 1e-4), 1), large)
+    assert all(ratio <= 40 for ratio, _, _ in slow.values()), slow
+    # Growth where the time is long enough to measure (a quadratic rule: 16).
+    assert all(growth <= 10 for _, growth, large in slow.values() if large >= 0.05), slow
 
 
 def _docx(paragraphs: int, empty: int = 0) -> bytes:
