@@ -194,3 +194,30 @@ def test_an_upload_past_its_parse_limit_fails_named_and_the_queue_goes_on(
         after = client.post("/documents", files=[("files", ("ok.txt", b"The zorblax count was 12."))], headers=W)
         (done,) = wait_for_states(client, [after.json()["items"][0]["status_url"]], W)
         assert done["state"] == "ready", done["error"]
+
+
+def test_deleting_a_document_while_it_is_embedded_stops_the_work(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    """DELETE during embedding: the worker stops at the next group of sentences instead of embedding the rest,
+    writes nothing, and the next upload is ingested at once."""
+    settings = auth_settings(tmp_path)
+    with TestClient(create_app(settings, services=build_services(settings, embedder=embedder))) as client:
+        sentences = [f"Pump {i} moves {i % 97 + 3} litres a second through the {i % 13}th main." for i in range(6000)]
+        big = "\n\n".join(" ".join(sentences[i : i + 6]) for i in range(0, len(sentences), 6)).encode()
+        accepted = client.post("/documents", files=[("files", ("pumps.txt", big))], headers=W).json()["items"][0]
+        deadline = time.monotonic() + 120
+        while client.get(accepted["status_url"], headers=W).json()["embedded_chunks"] == 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert client.delete(f"/documents/{accepted['id']}", headers=W).status_code == 204
+        started = time.monotonic()
+        after = client.post("/documents", files=[("files", ("ok.txt", b"The zorblax count was 12."))], headers=W)
+        (done,) = wait_for_states(client, [after.json()["items"][0]["status_url"]], W)
+        assert done["state"] == "ready"
+        waited = time.monotonic() - started
+        services = client.app.state.services  # type: ignore[attr-defined]
+        assert [d.source for d in services.store.list_documents("default")] == ["ok.txt"]
+        assert services.store.chunk_count("default") == 1
+    # Embedding all 6,000 sentences takes a minute or more on these cores; one group of 256 a few seconds.
+    assert waited < 20, waited

@@ -225,8 +225,8 @@ class IngestionQueue:
                 return
             try:
                 self._process_retrying(collection, document_id, source)
-            except Cancelled:  # deleted while its file was parsed, or shutting down: nothing was written
-                log.info("ingestion of %s stopped while parsing (deleted, or the service stops)", source)
+            except Cancelled:  # deleted while parsed or embedded, or shutting down: nothing was written
+                log.info("ingestion of %s stopped (deleted, or the service stops)", source)
             except StoreUnavailableError:
                 if not self._stopping.is_set():  # at shutdown the record stays unfinished: the next start resumes it
                     log.error("ingestion of %s stopped: the store stayed unavailable", source)
@@ -273,9 +273,7 @@ class IngestionQueue:
                 collection=collection,
                 metadata=registered.metadata if registered is not None else None,
                 on_state=lambda state: self._store.set_state(collection, document_id, state),
-                on_embedded=lambda done, total: self._store.set_progress(
-                    collection, document_id, embedded=done, chunks=total
-                ),
+                on_embedded=lambda done, total: self._embedded(collection, document_id, done, total),
                 cancelled=lambda: self._is_cancelled(collection, document_id),
             )
         else:  # a re-index of a document whose bytes were not kept: its stored text is the source
@@ -294,6 +292,12 @@ class IngestionQueue:
             self._store.set_state(collection, document_id, READY)
         self._drop_spool(collection, document_id)
         log.info("ingested %s into %r: %s, %d chunks", source, collection, result.outcome, result.chunks)
+
+    def _embedded(self, collection: str, document_id: str, done: int, total: int) -> None:
+        """Embedding progress; a document deleted meanwhile stops here, before anything is written."""
+        if self._is_cancelled(collection, document_id):
+            raise Cancelled(document_id)
+        self._store.set_progress(collection, document_id, embedded=done, chunks=total)
 
     def _is_cancelled(self, collection: str, document_id: str) -> bool:
         with self._lock:
