@@ -145,13 +145,13 @@ def refuse() -> None:
 
 
 def test_the_child_enforces_time_memory_and_cancellation() -> None:
-    isolated = Isolated(ParseLimits(seconds=2.0, memory_mb=1024))
+    isolated = Isolated(ParseLimits(seconds=5.0, memory_mb=1024))  # 5 s: room for a machine busy with other jobs
     try:
         assert isolated.run("quick", spin, 0.1) == "done"
         started = time.monotonic()
         with pytest.raises(UnsupportedDocumentError) as slow:
             isolated.run("slow.txt", spin, 60)
-        assert slow.value.code == "too_complex" and time.monotonic() - started < 10
+        assert slow.value.code == "too_complex" and time.monotonic() - started < 20
         with pytest.raises(UnsupportedDocumentError) as heavy:
             isolated.run("heavy.txt", hog, 2048)
         assert heavy.value.code == "too_complex"
