@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from qa_service.domain import MetadataValue, ScoredChunk
 from qa_service.errors import InvalidInputError
+from qa_service.text import unencodable_at
 
 if TYPE_CHECKING:
     from qa_service.retrieval import HybridRetriever
@@ -70,15 +71,6 @@ def require_matches(matched: set[str]) -> set[str]:
     return matched
 
 
-def is_unicode(text: str) -> bool:
-    """False for text holding a lone surrogate (``"\\ud800"``, which JSON allows and UTF-8 cannot carry)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def validate_metadata(raw: Mapping[str, Any]) -> dict[str, MetadataValue]:
     """User metadata of a document: ``tags`` (a list of strings) and scalar values; each problem names its key."""
     if len(raw) > MAX_METADATA_KEYS:
@@ -91,7 +83,7 @@ def validate_metadata(raw: Mapping[str, Any]) -> dict[str, MetadataValue]:
             raise InvalidInputError("metadata.path: reserved (set by folder ingestion)", code="invalid_metadata")
         if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             for text in [value] if isinstance(value, str) else value:
-                if not is_unicode(text):
+                if unencodable_at(text) is not None:
                     raise InvalidInputError(f"metadata.{key}: text is not valid Unicode", code="invalid_metadata")
         if key == "tags":
             clean["tags"] = normalize_tags(value)

@@ -14,6 +14,16 @@ _INVISIBLE = dict.fromkeys(
 )  # fmt: skip
 
 
+def unencodable_at(text: str) -> int | None:
+    """Where ``text`` holds a character UTF-8 cannot carry (a lone surrogate such as ``"\\ud800"``, which JSON
+    allows), or None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return exc.start
+    return None
+
+
 def strip_invisible(text: str) -> str:
     """``text`` without invisible characters (tags, zero-width, bidi controls)."""
     return text.translate(_INVISIBLE)

@@ -9,19 +9,17 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from qa_service.scope import Scope
+from qa_service.text import unencodable_at
 
 
 def _encodable(value: str) -> str:
     """Text that cannot be written as UTF-8 (a lone surrogate such as ``"\\ud800"``, which JSON allows)
     would fail deep in the tokenizer or the store: refused here, as 422 ``invalid_text``."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
+    position = unencodable_at(value)
+    if position is not None:
         raise PydanticCustomError(
-            "invalid_text",
-            "text is not valid Unicode (character {position} cannot be encoded)",
-            {"position": exc.start},
-        ) from None
+            "invalid_text", "text is not valid Unicode (character {position} cannot be encoded)", {"position": position}
+        )
     return value
 
 

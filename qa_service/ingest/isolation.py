@@ -13,7 +13,6 @@ pair: it shares nothing with the API's threads and never re-runs the parent's ma
 
 from __future__ import annotations
 
-import logging
 import subprocess
 import sys
 import threading
@@ -26,7 +25,6 @@ from typing import Any, TypeVar
 
 from qa_service.errors import QAError, UnsupportedDocumentError
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 _POLL_S = 0.1
 _START_S = 60.0
@@ -103,12 +101,13 @@ class Isolated:
                 if self._closing:  # at shutdown: the document stays unfinished, the next start resumes it
                     raise Cancelled(what) from None
                 status, value = "memory", None
+            if status == "memory":
+                self._kill()  # the child's heap is spent: the next document gets a fresh one
         if status == "ok":
             return value  # type: ignore[no-any-return]
         if status == "qa":
             message, code = value
             raise UnsupportedDocumentError(message, code=code)
-        self._kill()  # the child's heap is spent: the next document gets a fresh one
         raise UnsupportedDocumentError(
             f"{what}: parsing needs more than {self.limits.memory_mb} MB; the document is too complex",
             code="too_complex",

@@ -261,9 +261,8 @@ class IngestionQueue:
         retrying(self._process, collection, document_id, source)
 
     def _process(self, collection: str, document_id: str, source: str) -> None:
-        with self._lock:
-            if (collection, document_id) in self._cancelled:
-                return
+        if self._is_cancelled(collection, document_id):
+            return
         path = self._spool_path(collection, document_id)
         if path.exists():
             registered = self._store.find_document(collection, document_id)
@@ -278,9 +277,7 @@ class IngestionQueue:
             )
         else:  # a re-index of a document whose bytes were not kept: its stored text is the source
             result = self._ingestor.reindex_document(collection, document_id)
-        with self._lock:
-            cancelled = (collection, document_id) in self._cancelled
-        if cancelled:  # deleted while we worked: take back what we wrote
+        if self._is_cancelled(collection, document_id):  # deleted while we worked: take back what we wrote
             self._store.delete_document(collection, document_id)
             return
         if result.outcome == "failed":

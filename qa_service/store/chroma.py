@@ -445,50 +445,38 @@ def _get_all(
         offset += page
 
 
-def _record_bytes(record_id: str, embedding: Sequence[float], metadata: Mapping[str, Any], document: str) -> int:
+def _record_bytes(columns: Mapping[str, list[Any]], row: int) -> int:
     """About what one record weighs in a request to a Chroma server (a float is ~20 bytes of JSON)."""
-    return len(record_id) + len(document) + 20 * len(embedding) + sum(len(str(v)) + 16 for v in metadata.values())
+    size = len(columns["ids"][row]) + 20 * len(columns["embeddings"][row])
+    size += sum(len(str(v)) + 16 for v in columns["metadatas"][row].values())
+    return size + len(columns["documents"][row]) if "documents" in columns else size
 
 
-def _add_batched(
-    collection: Any,
-    max_records: int,
-    *,
-    ids: list[str],
-    embeddings: list[list[float]],
-    metadatas: list[Any],
-    documents: list[str] | None = None,
-) -> None:
-    """``collection.add`` in requests of at most ``max_records`` records and ``_MAX_PAYLOAD`` bytes; a request
-    the server still refuses for its size is split in two and sent again."""
-    start = 0
-    while start < len(ids):
+def _add_batched(collection: Any, max_records: int, **columns: list[Any]) -> None:
+    """``collection.add(**columns)`` (ids, embeddings, metadatas, and documents if given) in requests of at
+    most ``max_records`` records and ``_MAX_PAYLOAD`` bytes; a request the server still refuses for its size
+    is split in two and sent again."""
+    start, total = 0, len(columns["ids"])
+    while start < total:
         end, weight = start, 0
-        while end < len(ids) and end - start < max_records:
-            weight += _record_bytes(ids[end], embeddings[end], metadatas[end], documents[end] if documents else "")
+        while end < total and end - start < max_records:
+            weight += _record_bytes(columns, end)
             if weight > _MAX_PAYLOAD and end > start:
                 break
             end += 1
-        _add_splitting(collection, ids[start:end], embeddings[start:end], metadatas[start:end],
-                       documents[start:end] if documents else None)  # fmt: skip
+        _add_splitting(collection, {name: values[start:end] for name, values in columns.items()})
         start = end
 
 
-def _add_splitting(
-    collection: Any, ids: list[str], embeddings: list[list[float]], metadatas: list[Any], documents: list[str] | None
-) -> None:
+def _add_splitting(collection: Any, columns: dict[str, list[Any]]) -> None:
     try:
-        if documents is None:
-            collection.add(ids=ids, embeddings=embeddings, metadatas=metadatas)
-        else:
-            collection.add(ids=ids, embeddings=embeddings, metadatas=metadatas, documents=documents)
+        collection.add(**columns)
     except Exception as exc:
-        if len(ids) < 2 or not _too_large(exc):
+        if len(columns["ids"]) < 2 or not _too_large(exc):
             raise
-        half = len(ids) // 2
+        half = len(columns["ids"]) // 2
         for part in (slice(0, half), slice(half, None)):
-            _add_splitting(collection, ids[part], embeddings[part], metadatas[part],
-                           documents[part] if documents else None)  # fmt: skip
+            _add_splitting(collection, {name: values[part] for name, values in columns.items()})
 
 
 def _too_large(exc: BaseException) -> bool:
@@ -497,4 +485,4 @@ def _too_large(exc: BaseException) -> bool:
 
     if isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code == 413:
         return True
-    return "payload too large" in str(exc).lower() or "too large" in str(exc).lower()
+    return "too large" in str(exc).lower()
