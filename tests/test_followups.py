@@ -1,0 +1,60 @@
+"""Follow-ups carry the previous question's subject (qa_service/answering/followup.py), gated on the follow-up
+suite (evals/followups.py, thresholds in evals/thresholds.toml), and through /ask as through the page."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+from fastapi.testclient import TestClient
+
+from evals.followups import Message, figures
+from evals.gate import THRESHOLDS_FILE
+from qa_service.answering.followup import rewrite_followup
+
+
+@pytest.mark.parametrize("split", ["test", "dev"])
+def test_the_follow_up_suite_meets_its_gate(split: str) -> None:
+    floor = tomllib.loads(THRESHOLDS_FILE.read_text(encoding="utf-8"))["followups"][split]["min_rewritten_right"]
+    measured = figures(split)
+    assert measured["conversations"] >= 20
+    assert measured["rewritten_right"] >= floor, measured
+
+
+def _history(question: str, answer: str = "It says so. [1]") -> list[Message]:
+    return [Message("user", question), Message("assistant", answer)]
+
+
+@pytest.mark.parametrize(
+    ("first", "follow_up", "expected"),
+    [
+        ("What is the default of ClientAliveCountMax?", "And what happens if it is set to 0?",
+         "What happens if ClientAliveCountMax is set to 0?"),
+        ("Which user does sshd run as?", "What about ssh-agent?", None),  # checked for the swapped name below
+        ("Where does tar write its archive on Linux?", "And on FreeBSD?",
+         "Where does tar write its archive on FreeBSD?"),
+        ("What is the default of MaxAuthTries?", "Which one is the default?", None),
+    ],
+)  # fmt: skip
+def test_shapes(first: str, follow_up: str, expected: str | None) -> None:
+    rewritten = rewrite_followup(follow_up, _history(first))
+    assert rewritten is not None
+    if expected is not None:
+        assert rewritten == expected
+    if follow_up.startswith("What about"):
+        assert "ssh-agent" in rewritten and "sshd" not in rewritten.replace("ssh-agent", "")
+
+
+def test_a_question_that_stands_alone_is_left_alone() -> None:
+    standalone = "How many Druze civilians were killed in Sweida?"
+    assert rewrite_followup(standalone, _history("Who is Putin's envoy?")) is None
+    assert rewrite_followup("What about ssh?", []) is None
+
+
+def test_ask_rewrites_a_follow_up_and_says_so(client: TestClient) -> None:
+    history = [
+        {"role": "user", "content": "How many Druze civilians were killed in Sweida?"},
+        {"role": "assistant", "content": "More than 215. [1]"},
+    ]
+    body = client.post("/ask", json={"question": "What about Damascus?", "history": history}).json()
+    assert body["rewritten_question"] == "How many Druze civilians were killed in Damascus?"
