@@ -329,6 +329,20 @@ def training_tables(
             console.print(f"{n} eval dev questions")
 
 
+@eval_app.command("feedback")
+def feedback_candidates(
+    feedback: Annotated[Path, typer.Option(help="A feedback export (GET /feedback) or the data dir's file")] = Path(
+        ".data/feedback.jsonl"
+    ),
+    out: Annotated[Path, typer.Option(help="Where the rows to label go")] = Path("eval-out/feedback-candidates.jsonl"),
+) -> None:
+    """Readers' 👍/👎 as candidate training questions to label from the documents (evals/training/feedback.py)."""
+    from evals.training.feedback import write_candidates
+
+    n = write_candidates(feedback, out)
+    console.print(f"{n} questions to label: {out}")
+
+
 @eval_app.command("reader-curve")
 def reader_curve() -> None:
     """The reader's learning curve: one pass over the training questions with checkpoints after 250, 500,

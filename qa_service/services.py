@@ -17,6 +17,7 @@ from qa_service.answering.prompts import PromptTemplate
 from qa_service.chroma_client import open_chroma_client
 from qa_service.embeddings import Embedder, SentenceTransformerEmbedder
 from qa_service.errors import StoreUnavailableError
+from qa_service.feedback import FeedbackLog
 from qa_service.ingest.isolation import Isolated, ParseLimits
 from qa_service.ingest.jobs import IngestionQueue
 from qa_service.ingest.pipeline import Ingestor
@@ -41,6 +42,7 @@ class Services:
     rate_limiter: RateLimiter
     generation_gate: GenerationGate
     metrics: Metrics
+    feedback: FeedbackLog
 
 
 def build_refuser(settings: Settings) -> Refuser:
@@ -118,6 +120,7 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None, refu
         rate_limiter=RateLimiter(settings.limits.requests_per_minute),
         generation_gate=gate,
         metrics=metrics,
+        feedback=FeedbackLog(settings.data_dir / "feedback.jsonl"),
     )
 
 

@@ -28,6 +28,12 @@ XSS_DOC = (
 )
 
 
+OPS_DOC = (
+    "# Backups\n\nThe nightly backup of the Velmora cluster starts at 02:40 and is kept for 19 days.\n\n"
+    "# Restores\n\nA restore from the Velmora backup is requested through the storage team's queue.\n"
+)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -42,6 +48,9 @@ def server_url(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTrans
     settings = make_settings(data_dir, llm={"backend": "none"})
     services = build_services(settings, embedder=embedder)
     services.ingestor.ingest_paths([SEEDS, docs / "zorblax.txt"], collection="default")
+    (docs / "ops").mkdir()
+    (docs / "ops" / "backups.md").write_text(OPS_DOC, encoding="utf-8")
+    services.ingestor.ingest_paths([docs / "ops" / "backups.md"], collection="ops")
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings, services=services), host="127.0.0.1", port=port, log_level="warning")
@@ -108,8 +117,14 @@ def _ask(page: Any, question: str) -> Any:
     return turn
 
 
+def _saved_threads(page: Any) -> list[dict[str, Any]]:
+    return list(json.loads(page.evaluate("localStorage.getItem('qa-service.threads.v1')") or "[]"))
+
+
 def _saved_turns(page: Any) -> list[dict[str, Any]]:
-    return list(json.loads(page.evaluate("localStorage.getItem('qa-service.chat.v1')") or "[]"))
+    """The turns of the open conversation, as the page keeps them."""
+    current = page.evaluate("localStorage.getItem('qa-service.thread.v1')")
+    return next((t["turns"] for t in _saved_threads(page) if t["id"] == current), [])
 
 
 def test_ask_stream_click_citation_and_see_the_exact_span(page: Any) -> None:
@@ -163,14 +178,14 @@ def test_history_survives_reload_and_can_be_cleared(page: Any) -> None:
     _ask(page, "Who is Putin's envoy in Syria?")
     page.reload()
     assert "Lavrentyev" in page.locator("#log").inner_text()
-    page.click("#clear")
+    page.click("#new-chat")
     assert page.locator("#log > li").count() == 0
     page.reload()
     assert page.locator("#log > li").count() == 0
 
 
 def test_keyboard_only_and_errors_with_retry(page: Any) -> None:
-    page.click("#clear")
+    page.click("#new-chat")
     page.focus("#question")
     page.keyboard.type("first line")
     page.keyboard.press("Shift+Enter")
@@ -303,3 +318,89 @@ def test_a_question_pinned_to_one_document_cites_only_it(browser: Any, manuals_u
     assert unpinned.is_visible() is not None
     context.close()
     assert errors == []
+
+
+def test_collection_from_the_address_is_asked_listed_and_remembered(page: Any, server_url: str) -> None:
+    page.goto(server_url + "/?collection=ops")
+    picker = page.locator("#collection")
+    picker.locator("option[value=ops]").wait_for(state="attached")
+    assert picker.input_value() == "ops"
+    assert "default" in picker.inner_text()  # both collections are offered, the default marked
+    turn = _ask(page, "When does the nightly backup of the Velmora cluster start?")
+    assert "02:40" in turn.locator(".text").inner_text()
+    page.click("#docs-toggle")
+    page.locator("#docs-list li[data-state=ready]").first.wait_for()
+    assert "Backups" in page.locator("#docs-list").inner_text()
+    assert "zorblax" not in page.locator("#docs-list").inner_text().lower()
+    page.goto(server_url + "/")  # no ?collection=: the one chosen last, remembered
+    picker.locator("option[value=ops]").wait_for(state="attached")
+    assert picker.input_value() == "ops" and "collection=ops" in page.url
+    picker.select_option("default")
+    assert "collection=default" in page.url
+    assert page.locator("#log > li").count() == 0  # another collection: a new conversation
+    turn = _ask(page, "How many Druze civilians were killed in Sweida?")
+    assert "215" in turn.locator(".text").inner_text()
+
+
+def test_conversations_are_kept_and_reopened(page: Any) -> None:
+    page.click("#new-chat")
+    _ask(page, "Who is Putin's envoy in Syria?")
+    page.click("#new-chat")
+    _ask(page, "How many Druze civilians were killed in Sweida?")
+    page.reload()
+    page.click("#threads-toggle")
+    listing = page.locator("#threads-list")
+    first = listing.locator("li", has_text="Putin's envoy")
+    first.wait_for()
+    assert listing.locator("li", has_text="Druze civilians").count() == 1
+    first.locator("button.open-thread").click()
+    assert page.locator("#threads-panel").is_hidden()
+    assert page.locator("#log > li").count() == 1
+    assert "Lavrentyev" in page.locator("#log").inner_text()
+    turn = _ask(page, "and who contradicted him?")  # the reopened conversation is the follow-up's history
+    assert "Lavrentyev" in turn.locator(".rewritten").inner_text()
+    page.click("#threads-toggle")
+    listing.locator("li", has_text="Druze civilians").locator("button.delete-thread").click()
+    assert listing.locator("li", has_text="Druze civilians").count() == 0
+    page.reload()
+    page.click("#threads-toggle")
+    assert listing.locator("li", has_text="Druze civilians").count() == 0
+
+
+def test_a_document_is_reindexed_and_deleted_from_the_page(page: Any, tmp_path: Path) -> None:
+    upload = tmp_path / "orvane-ferry.txt"
+    upload.write_text("The Orvane ferry leaves the north pier every 35 minutes.\n", encoding="utf-8")
+    page.click("#docs-toggle")
+    page.set_input_files("#upload-file", str(upload))
+    page.locator("#upload-form button[type=submit]").click()
+    row = page.locator("#docs-list li[data-state=ready]", has_text="Orvane ferry")
+    row.wait_for(timeout=60_000)
+    row.locator("button.reindex").click()
+    page.locator("#docs-list .doc-status", has_text="Re-indexing").wait_for(state="detached")  # listed again
+    page.locator("#docs-list li[data-state=ready]", has_text="Orvane ferry").wait_for(timeout=60_000)
+    answer = _ask(page, "How often does the Orvane ferry leave the north pier?")
+    assert "35 minutes" in answer.locator(".text").inner_text()
+    row = page.locator("#docs-list li", has_text="Orvane ferry")
+    row.locator("button.delete").click()
+    assert row.locator("button.delete").inner_text() == "Delete for good?"  # asked once more, in the button
+    row.locator("button.delete").click()
+    page.locator("#docs-list li", has_text="Orvane ferry").wait_for(state="detached")
+    turn = _ask(page, "How often does the Orvane ferry leave the north pier?")
+    assert "35 minutes" not in turn.locator(".text").inner_text()
+
+
+def test_feedback_is_stored_with_the_answer_and_its_citations(page: Any, server_url: str) -> None:
+    import httpx
+
+    turn = _ask(page, "Who is Putin's envoy in Syria?")
+    turn.locator("button.rate[data-rating=down]").click()
+    turn.locator(".feedback-status", has_text="Thanks").wait_for()
+    assert turn.locator("button.rate[data-rating=down]").get_attribute("aria-pressed") == "true"
+    exported = httpx.get(server_url + "/feedback", timeout=10)
+    assert exported.headers["content-type"].startswith("application/x-ndjson")
+    records = [json.loads(line) for line in exported.text.splitlines()]
+    mine = [r for r in records if r["question"] == "Who is Putin's envoy in Syria?" and r["rating"] == "down"]
+    assert mine and mine[-1]["citations"] and "Lavrentyev" in mine[-1]["answer"]
+    cited = mine[-1]["citations"][0]
+    text = httpx.get(f"{server_url}/documents/{cited['document_id']}/text", timeout=10).text
+    assert cited["quote"] and text[cited["start"] : cited["end"]] == cited["quote"]

@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from qa_service import __version__
 from qa_service.api.errors import install_error_handlers
 from qa_service.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from qa_service.api.routes import ask, collections, documents, health, openai_compat, page, retrieve
+from qa_service.api.routes import ask, collections, documents, feedback, health, openai_compat, page, retrieve
 from qa_service.metrics import Metrics
 from qa_service.services import Services, build_services
 from qa_service.settings import Settings
@@ -67,6 +67,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(retrieve.router)
     app.include_router(documents.router)
     app.include_router(collections.router)
+    app.include_router(feedback.router)
     app.include_router(health.router)
     app.include_router(page.router)
     app.include_router(openai_compat.router)

@@ -2,7 +2,11 @@
 // textContent / createTextNode, never as HTML.
 "use strict";
 
-const STORAGE_KEY = "qa-service.chat.v1";
+const LEGACY_KEY = "qa-service.chat.v1"; // one conversation, before threads
+const THREADS_KEY = "qa-service.threads.v1";
+const CURRENT_KEY = "qa-service.thread.v1";
+const COLLECTION_KEY = "qa-service.collection.v1";
+const MAX_THREADS = 50;
 const HISTORY_TURNS = 6;
 const CONTEXT_CHARS = 600;
 
@@ -13,33 +17,59 @@ const input = $("question");
 const sendButton = $("send");
 const stopButton = $("stop");
 const template = $("turn-template");
-const textCache = new Map(); // document id -> array of code points (offsets are Python code points)
+const textCache = new Map(); // collection + document id -> array of code points (offsets are Python code points)
 
-let turns = loadTurns();
+// Conversations are kept in this browser: each has its collection and its turns.
+let threads = loadThreads();
+let thread = null; // the open conversation (null: a new one, saved with its first answer)
+let collection = null; // the collection asked (null: the server's default)
 const pinned = new Map(); // document id -> title: questions are asked of these documents only, when any
 let running = null; // AbortController of the answer being streamed
 window.__qaTimings = [];
 
-function loadTurns() {
+function loadThreads() {
   try {
-    const saved = JSON.parse(localStorage.getItem(STORAGE_KEY) || "[]");
-    return Array.isArray(saved) ? saved.filter((t) => t && typeof t.question === "string" && t.response) : [];
+    const saved = JSON.parse(localStorage.getItem(THREADS_KEY) || "null");
+    if (Array.isArray(saved)) return saved.filter((t) => t && typeof t.id === "string" && Array.isArray(t.turns));
+    const legacy = JSON.parse(localStorage.getItem(LEGACY_KEY) || "[]");
+    const turns = Array.isArray(legacy) ? legacy.filter((t) => t && typeof t.question === "string" && t.response) : [];
+    if (!turns.length) return [];
+    const migrated = { id: newId(), collection: null, updated: Date.now(), turns };
+    localStorage.setItem(CURRENT_KEY, migrated.id);
+    return [migrated];
   } catch {
     return [];
   }
 }
 
-function saveTurns() {
-  localStorage.setItem(STORAGE_KEY, JSON.stringify(turns.slice(-50)));
+function newId() {
+  return Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
+}
+
+function saveThreads() {
+  threads.sort((a, b) => b.updated - a.updated);
+  threads = threads.slice(0, MAX_THREADS);
+  localStorage.setItem(THREADS_KEY, JSON.stringify(threads));
+  if (thread) localStorage.setItem(CURRENT_KEY, thread.id);
+  else localStorage.removeItem(CURRENT_KEY);
+}
+
+function currentTurns() {
+  return thread ? thread.turns : [];
 }
 
 function historyForServer() {
   const messages = [];
-  for (const turn of turns.slice(-HISTORY_TURNS)) {
+  for (const turn of currentTurns().slice(-HISTORY_TURNS)) {
     messages.push({ role: "user", content: turn.question });
     messages.push({ role: "assistant", content: turn.response.answer });
   }
   return messages;
+}
+
+// Query string for the collection asked (empty: the server's default).
+function collectionQuery(prefix = "?") {
+  return collection ? `${prefix}collection=${encodeURIComponent(collection)}` : "";
 }
 
 function newTurnElement(question) {
@@ -125,6 +155,50 @@ function renderFinal(node, response) {
     sources.appendChild(item);
   }
   sources.hidden = !(response.citations || []).length;
+  renderAnswerActions(answer.querySelector(".answer-actions"), response);
+}
+
+// Copy the answer (with its sources), and 👍/👎: sent to POST /feedback with the question, the answer and
+// its citations, so the team can review them (and label what went wrong as training data).
+function renderAnswerActions(container, response) {
+  if (!container) return;
+  container.hidden = false;
+  const status = container.querySelector(".feedback-status");
+  container.querySelector(".copy").onclick = async () => {
+    const lines = [response.answer, ...(response.citations || []).map((c) => `[${c.index}] ${citationLabel(c)}: "${c.quote}"`)];
+    try {
+      await navigator.clipboard.writeText(lines.join("\n"));
+      status.textContent = "Copied.";
+    } catch {
+      status.textContent = "The browser did not allow copying.";
+    }
+  };
+  for (const button of container.querySelectorAll(".rate")) {
+    button.setAttribute("aria-pressed", "false");
+    button.onclick = async () => {
+      const rating = button.dataset.rating;
+      status.textContent = "Sending…";
+      try {
+        const result = await fetch("/feedback", {
+          method: "POST",
+          headers: { "content-type": "application/json", ...authHeaders() },
+          body: JSON.stringify({
+            question: response.question,
+            answer: response.answer,
+            rating,
+            refused: Boolean(response.refused),
+            ...(response.collection ? { collection: response.collection } : {}),
+            citations: (response.citations || []).map((c) => ({ document_id: c.document_id, start: c.start, end: c.end, quote: c.quote })),
+          }),
+        });
+        if (!result.ok) throw new Error(`HTTP ${result.status}`);
+        for (const other of container.querySelectorAll(".rate")) other.setAttribute("aria-pressed", String(other === button));
+        status.textContent = "Thanks, noted.";
+      } catch (error) {
+        status.textContent = "Feedback not sent: " + error.message;
+      }
+    };
+  }
 }
 
 // "Title › Heading › Sub-heading, page 3": what a reader recognises; offsets go to the tooltip.
@@ -250,7 +324,8 @@ async function ask(question) {
       method: "POST",
       headers: { "content-type": "application/json", accept: "text/event-stream", ...authHeaders() },
       body: JSON.stringify({
-        question, history: historyForServer(), stream: true, ...(pinned.size ? { document_ids: [...pinned.keys()] } : {}),
+        question, history: historyForServer(), stream: true, ...(collection ? { collection } : {}),
+        ...(pinned.size ? { document_ids: [...pinned.keys()] } : {}),
       }),
       signal: running.signal,
     });
@@ -270,8 +345,13 @@ async function ask(question) {
     timing.done = performance.now();
     if (!final) throw new Error("the answer stream ended early");
     renderFinal(node, final);
-    turns.push({ question, response: final });
-    saveTurns();
+    if (!thread) {
+      thread = { id: newId(), collection, turns: [] };
+      threads.push(thread);
+    }
+    thread.turns.push({ question, response: final });
+    thread.updated = Date.now();
+    saveThreads();
   } catch (error) {
     if (error.name === "AbortError") {
       node.querySelector(".answer").setAttribute("aria-busy", "false");
@@ -321,13 +401,14 @@ async function readEvents(response, onEvent) {
 }
 
 async function documentText(citation) {
-  if (!textCache.has(citation.document_id)) {
-    const url = `/documents/${encodeURIComponent(citation.document_id)}/text`;
+  const key = `${collection || ""}\u0000${citation.document_id}`;
+  if (!textCache.has(key)) {
+    const url = `/documents/${encodeURIComponent(citation.document_id)}/text${collectionQuery()}`;
     const response = await fetch(url, { headers: authHeaders() });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    textCache.set(citation.document_id, Array.from(await response.text()));
+    textCache.set(key, Array.from(await response.text()));
   }
-  return textCache.get(citation.document_id);
+  return textCache.get(key);
 }
 
 async function showCitation(citation, opener) {
@@ -413,7 +494,7 @@ async function loadDocuments() {
   clearTimeout(docsRefresh);
   if (!list.childElementCount) list.replaceChildren(document.createTextNode("Loading…"));
   try {
-    const response = await fetch("/documents?limit=1000", { headers: authHeaders() });
+    const response = await fetch(`/documents?limit=1000${collectionQuery("&")}`, { headers: authHeaders() });
     if (response.status === 404) {
       list.replaceChildren(document.createTextNode("No documents yet."));
       return;
@@ -446,12 +527,67 @@ async function loadDocuments() {
       }
       item.title = doc.path || doc.source;
       item.dataset.state = doc.state;
+      item.dataset.documentId = doc.id;
+      item.appendChild(documentActions(doc));
       list.appendChild(item);
     }
     const inProgress = documents.some((doc) => doc.state !== "ready" && doc.state !== "failed");
     if (inProgress && !$("docs-panel").hidden) docsRefresh = setTimeout(loadDocuments, 1000);
   } catch (error) {
     list.replaceChildren(document.createTextNode("Could not list the documents: " + error.message));
+  }
+}
+
+// Re-index and delete, for keys that may write (others get the server's 403 as a line of text). Deleting asks
+// once more in the button itself: a dialog would steal focus and block the page.
+function documentActions(doc) {
+  const actions = document.createElement("span");
+  actions.className = "doc-actions";
+  const status = document.createElement("span");
+  status.className = "meta doc-status";
+  status.setAttribute("role", "status");
+  const reindex = document.createElement("button");
+  reindex.type = "button";
+  reindex.className = "reindex";
+  reindex.textContent = "Re-index";
+  reindex.setAttribute("aria-label", `Re-index ${doc.title || doc.source}`);
+  reindex.addEventListener("click", () => documentRequest(doc, "POST", "/reindex", status, "Re-indexing…"));
+  const remove = document.createElement("button");
+  remove.type = "button";
+  remove.className = "delete";
+  remove.textContent = "Delete";
+  remove.setAttribute("aria-label", `Delete ${doc.title || doc.source}`);
+  let armed = null;
+  remove.addEventListener("click", () => {
+    if (!armed) {
+      remove.textContent = "Delete for good?";
+      armed = setTimeout(() => { armed = null; remove.textContent = "Delete"; }, 5000);
+      return;
+    }
+    clearTimeout(armed);
+    armed = null;
+    documentRequest(doc, "DELETE", "", status, "Deleting…");
+  });
+  actions.append(reindex, remove, status);
+  return actions;
+}
+
+async function documentRequest(doc, method, suffix, status, pending) {
+  status.textContent = pending;
+  const url = `/documents/${encodeURIComponent(doc.id)}${suffix}${collectionQuery()}`;
+  try {
+    const response = await fetch(url, { method, headers: authHeaders() });
+    if (!response.ok) {
+      let detail = `HTTP ${response.status}`;
+      try { detail = (await response.json()).error.message; } catch { /* not JSON */ }
+      status.textContent = `Not done: ${detail}`;
+      askForKeyAfter401(response.status);
+      return;
+    }
+    if (method === "DELETE") pinned.delete(doc.id), showPinned();
+    await loadDocuments();
+  } catch (error) {
+    status.textContent = "Could not reach the service: " + error.message;
   }
 }
 
@@ -472,7 +608,7 @@ $("upload-form").addEventListener("submit", async (event) => {
   const body = new FormData();
   for (const file of files) body.append("files", file);
   $("upload-status").textContent = "Uploading…";
-  const response = await fetch("/documents", { method: "POST", body, headers: authHeaders() });
+  const response = await fetch(`/documents${collectionQuery()}`, { method: "POST", body, headers: authHeaders() });
   let detail = "";
   if (!response.ok) {
     try { detail = (await response.json()).error.message; } catch { detail = `HTTP ${response.status}`; }
@@ -499,17 +635,116 @@ input.addEventListener("keydown", (event) => {
 
 stopButton.addEventListener("click", () => running && running.abort());
 
-$("clear").addEventListener("click", () => {
-  turns = [];
-  saveTurns();
+// --- conversations -------------------------------------------------------------------------------------
+
+function showThread(next) {
+  if (running) running.abort();
+  thread = next;
   log.replaceChildren();
-  $("empty").hidden = false;
+  for (const turn of currentTurns()) renderFinal(newTurnElement(turn.question), turn.response);
+  $("empty").hidden = currentTurns().length > 0;
+  saveThreads();
+}
+
+$("new-chat").addEventListener("click", () => {
+  showThread(null);
   input.focus();
 });
+
+function threadTitle(t) {
+  const first = t.turns.length ? t.turns[0].question : "New conversation";
+  return first.length > 80 ? first.slice(0, 79) + "…" : first;
+}
+
+function renderThreads() {
+  const list = $("threads-list");
+  list.replaceChildren();
+  if (!threads.length) list.appendChild(document.createTextNode("No conversations yet."));
+  for (const t of threads) {
+    const item = document.createElement("li");
+    item.className = "thread";
+    if (thread && t.id === thread.id) item.setAttribute("aria-current", "true");
+    const open = document.createElement("button");
+    open.type = "button";
+    open.className = "open-thread";
+    open.textContent = threadTitle(t);
+    const meta = document.createElement("span");
+    meta.className = "meta";
+    meta.textContent = ` ${t.collection || "default collection"} · ${t.turns.length} question${t.turns.length === 1 ? "" : "s"}`;
+    open.appendChild(meta);
+    open.addEventListener("click", async () => {
+      if ((t.collection || null) !== collection) await chooseCollection(t.collection || null, { keepThread: true });
+      showThread(t);
+      closePanel("threads-panel");
+    });
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "delete-thread";
+    remove.textContent = "×";
+    remove.setAttribute("aria-label", `Forget the conversation "${threadTitle(t)}"`);
+    remove.addEventListener("click", () => {
+      threads = threads.filter((other) => other.id !== t.id);
+      if (thread && thread.id === t.id) showThread(null);
+      saveThreads();
+      renderThreads();
+    });
+    item.append(open, remove);
+    list.appendChild(item);
+  }
+}
+
+// --- collections ---------------------------------------------------------------------------------------
+
+// The collection comes from ?collection= in the address, else the one chosen last in this browser, else the
+// server's default. Choosing one puts it in the address (so a link opens it) and starts a new conversation.
+async function loadCollections() {
+  const select = $("collection");
+  const wanted = new URLSearchParams(location.search).get("collection") || localStorage.getItem(COLLECTION_KEY);
+  let names = [];
+  let fallback = null;
+  try {
+    const response = await fetch("/collections", { headers: authHeaders() });
+    if (response.ok) {
+      const body = await response.json();
+      names = body.items.map((c) => c.name);
+      fallback = body.default;
+    } else {
+      askForKeyAfter401(response.status);
+    }
+  } catch { /* the picker then offers what the address names */ }
+  const chosen = wanted || fallback;
+  if (chosen && !names.includes(chosen)) names.push(chosen); // a new collection: uploading creates it
+  select.replaceChildren();
+  for (const name of names) {
+    const option = document.createElement("option");
+    option.value = name;
+    option.textContent = name + (name === fallback ? " (default)" : "");
+    select.appendChild(option);
+  }
+  $("collection-picker").hidden = names.length === 0;
+  await chooseCollection(chosen || null, { keepThread: true });
+}
+
+async function chooseCollection(name, { keepThread = false } = {}) {
+  collection = name;
+  $("collection").value = name || "";
+  if (name) localStorage.setItem(COLLECTION_KEY, name);
+  const url = new URL(location.href);
+  if (name) url.searchParams.set("collection", name);
+  else url.searchParams.delete("collection");
+  history.replaceState(null, "", url);
+  pinned.clear();
+  showPinned();
+  if (!keepThread) showThread(null);
+  if (!$("docs-panel").hidden) await loadDocuments();
+}
+
+$("collection").addEventListener("change", () => chooseCollection($("collection").value || null));
 
 function closePanel(id) {
   $(id).hidden = true;
   if (id === "docs-panel") $("docs-toggle").setAttribute("aria-expanded", "false");
+  if (id === "threads-panel") $("threads-toggle").setAttribute("aria-expanded", "false");
 }
 
 $("source-close").addEventListener("click", () => closePanel("source-panel"));
@@ -518,6 +753,7 @@ $("docs-toggle").addEventListener("click", () => {
   const panel = $("docs-panel");
   const open = panel.hidden;
   $("source-panel").hidden = true;
+  closePanel("threads-panel");
   panel.hidden = !open;
   $("docs-toggle").setAttribute("aria-expanded", String(open));
   if (open) loadDocuments();
@@ -526,10 +762,27 @@ document.addEventListener("keydown", (event) => {
   if (event.key === "Escape") {
     closePanel("source-panel");
     closePanel("docs-panel");
+    closePanel("threads-panel");
   }
 });
 
-for (const turn of turns) renderFinal(newTurnElement(turn.question), turn.response);
+$("threads-toggle").addEventListener("click", () => {
+  const panel = $("threads-panel");
+  const open = panel.hidden;
+  $("source-panel").hidden = true;
+  closePanel("docs-panel");
+  panel.hidden = !open;
+  $("threads-toggle").setAttribute("aria-expanded", String(open));
+  if (open) renderThreads();
+});
+$("threads-close").addEventListener("click", () => closePanel("threads-panel"));
+
+const savedId = localStorage.getItem(CURRENT_KEY);
+const saved = threads.find((t) => t.id === savedId) || null;
+loadCollections().then(() => {
+  // The conversation open last, when it belongs to the collection now chosen (or predates collections).
+  if (saved && (!saved.collection || saved.collection === collection)) showThread(saved);
+});
 enableUploadIfSupported();
 input.focus();
 

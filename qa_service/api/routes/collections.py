@@ -27,4 +27,5 @@ def list_collections(services: ServicesDep, principal: ReaderDep) -> CollectionL
                 chunks=services.store.chunk_count(name),
             )
         )
-    return CollectionList(items=result)
+    default = services.settings.collection
+    return CollectionList(items=result, default=default if principal.may_use(default) else None)
