@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from qa_service.errors import QAError
+from qa_service.ingest.loaders import FORMATS_NAMED
 from qa_service.settings import AnswerMode, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def _settings() -> Settings:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .html .pdf)", exists=True)],
+    paths: Annotated[list[Path], typer.Argument(help=f"Files or folders ({FORMATS_NAMED})", exists=True)],
     collection: Annotated[str | None, typer.Option(help="Collection name (default: QA_COLLECTION)")] = None,
 ) -> None:
     """Load, clean, chunk, embed and store documents; unchanged files are skipped."""

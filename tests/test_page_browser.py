@@ -225,6 +225,7 @@ def test_phone_width_and_documents_panel(browser: Any, server_url: str) -> None:
     listing = page.locator("#docs-list").inner_text()
     assert "chunks" in listing and "zorblax" in listing.lower()
     assert page.locator("#upload-form").is_visible()  # POST /documents exists: the upload control shows
+    assert "man pages" in page.locator("#upload-label").inner_text()  # named from the server's table
     context.close()
 
 

@@ -5,6 +5,7 @@ real documents (R-intro.pdf from r-doc-pdf, the gettext manual from gettext-doc)
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 from collections.abc import Iterator
@@ -317,3 +318,24 @@ def test_two_columns_are_read_one_after_the_other_and_table_rows_stay_whole() ->
     assert text.index(left[-1]) < text.index(right[0])
     for name, value in table:
         assert re.search(rf"{name}\s+{re.escape(value)}", text)
+
+
+def test_every_place_that_names_the_formats_names_them_from_the_table(secured: TestClient) -> None:
+    from typer.testing import CliRunner
+
+    from qa_service.cli import app as cli_app
+    from qa_service.ingest.loaders import FORMATS_NAMED, LOADERS
+
+    listed = secured.get("/formats").json()["items"]  # public: the page reads it before any key is given
+    assert [f["suffixes"] for f in listed] == [list(loader.suffixes) for loader in LOADERS]
+    upload = secured.get("/openapi.json").json()["components"]["schemas"]
+    assert any(FORMATS_NAMED in json.dumps(schema) for schema in upload.values())
+    help_text = CliRunner().invoke(cli_app, ["ingest", "--help"], terminal_width=400).output
+    assert "man pages" in re.sub(r"\s+", " ", help_text) and ".docx" in help_text
+    root = Path(__file__).resolve().parent.parent
+    for name in ("README.md", "docs/formats.md"):
+        text = (root / name).read_text(encoding="utf-8")
+        missing = [
+            loader.named() for loader in LOADERS if not any(f"{s}`" in text or f"{s}," in text for s in loader.suffixes)
+        ]
+        assert missing == [], f"{name} does not list {missing}"

@@ -14,16 +14,18 @@ from qa_service.ingest.formats.pdf import PdfLoader
 from qa_service.ingest.formats.text import MarkdownLoader, TextLoader, decode_text
 
 __all__ = [
-    "FORMATS", "SUPPORTED_SUFFIXES", "LoadLimits", "LoadedFile", "decode_text", "is_supported", "load_bytes",
+    "FORMATS", "FORMATS_NAMED", "LOADERS", "SUPPORTED_SUFFIXES", "LoadLimits", "LoadedFile", "decode_text",
+    "is_supported", "load_bytes",
     "loader_for",
 ]  # fmt: skip
 
-FORMATS: dict[str, Loader] = {
-    suffix: loader
-    for loader in (TextLoader(), MarkdownLoader(), HtmlLoader(), PdfLoader(), DocxLoader(), CsvLoader(), ManLoader())
-    for suffix in loader.suffixes
-}
+LOADERS: tuple[Loader, ...] = (
+    TextLoader(), MarkdownLoader(), HtmlLoader(), PdfLoader(), DocxLoader(), CsvLoader(), ManLoader()
+)  # fmt: skip
+FORMATS: dict[str, Loader] = {suffix: loader for loader in LOADERS for suffix in loader.suffixes}
 SUPPORTED_SUFFIXES = tuple(FORMATS)
+# How help text, the upload route and the page name what they take: ".txt .md .markdown ..., man pages (...)".
+FORMATS_NAMED = ", ".join(loader.named() for loader in LOADERS)
 
 
 def loader_for(filename: str) -> Loader:

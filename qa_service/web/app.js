@@ -595,6 +595,12 @@ async function enableUploadIfSupported() {
   try {
     const schema = await (await fetch("/openapi.json")).json();
     const canUpload = Boolean(schema.paths && schema.paths["/documents"] && schema.paths["/documents"].post);
+    if (canUpload) {
+      // What the upload takes comes from the server's table of formats, not from this page.
+      const formats = (await (await fetch("/formats")).json()).items;
+      $("upload-label").textContent = `Add a document (${formats.map((f) => f.name).join(", ")})`;
+      $("upload-file").accept = formats.flatMap((f) => f.suffixes).join(",");
+    }
     $("upload-form").hidden = !canUpload;
   } catch {
     $("upload-form").hidden = true;

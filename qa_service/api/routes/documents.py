@@ -10,6 +10,7 @@ import anyio
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
 
 from qa_service.api.deps import ReaderDep, ServicesDep, WriterDep, resolve_collection
 from qa_service.api.schemas import (
@@ -23,6 +24,7 @@ from qa_service.api.schemas import (
 from qa_service.domain import MetadataValue
 from qa_service.errors import ConflictError, InvalidInputError, PayloadTooLargeError
 from qa_service.ingest.jobs import Submission
+from qa_service.ingest.loaders import FORMATS_NAMED, LOADERS
 from qa_service.ingest.uploads import SpooledUpload, safe_source_name, spool_upload
 from qa_service.scope import validate_metadata
 from qa_service.store import DocumentInfo
@@ -34,6 +36,22 @@ CollectionQuery = Annotated[
 DocumentPath = Annotated[str, PathParam(description="Document id (from the upload or GET /documents).", max_length=128)]
 
 
+class FormatPublic(BaseModel):
+    name: str = Field(description="How the page and help text name it: its suffixes, or a label.")
+    suffixes: list[str]
+
+
+class FormatList(BaseModel):
+    items: list[FormatPublic]
+
+
+@router.get("/formats", response_model=FormatList)
+def list_formats() -> FormatList:
+    """The file formats uploads and folder ingestion take (the one table, qa_service/ingest/loaders.py); public,
+    like /openapi.json: the page names them in its upload control."""
+    return FormatList(items=[FormatPublic(name=loader.named(), suffixes=list(loader.suffixes)) for loader in LOADERS])
+
+
 @router.post(
     "/documents",
     status_code=202,
@@ -43,7 +61,7 @@ DocumentPath = Annotated[str, PathParam(description="Document id (from the uploa
 async def upload_documents(
     services: ServicesDep,
     principal: WriterDep,
-    files: Annotated[list[UploadFile], File(description="One or more .txt, .md, .html or .pdf files.")],
+    files: Annotated[list[UploadFile], File(description=f"One or more files: {FORMATS_NAMED}.")],
     collection: CollectionQuery = None,
     metadata: Annotated[
         str | None,

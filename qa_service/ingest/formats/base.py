@@ -37,6 +37,11 @@ class Loader:
     paged: ClassVar[bool] = False
     binary: ClassVar[bool] = False
     description: ClassVar[str] = ""  # what is kept of the format (README, help text)
+    label: ClassVar[str] = ""  # how help text and the page name its files; "" = its suffixes
+
+    @classmethod
+    def named(cls) -> str:
+        return cls.label or " ".join(cls.suffixes)
 
     def load(self, data: bytes, filename: str, limits: LoadLimits) -> LoadedFile:
         raise NotImplementedError

@@ -36,6 +36,7 @@ def is_man_page_name(filename: str) -> bool:
 
 class ManLoader(Loader):
     suffixes = (*SECTIONS, ".man", ".gz")  # .gz: a gzipped man page (tar.1.gz), as /usr/share/man holds them
+    label = "man pages (.1-.9, .man, gzipped: tar.1.gz)"
     media_type = "text/troff"
     binary = True  # gzipped or not: checked by ``sniff``
     description: ClassVar[str] = (
