@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from evals.training.documents import DOCUMENTS
 from qa_service.errors import UnsupportedDocumentError
+from qa_service.ingest.blocks import BlockIndex
 from qa_service.ingest.pipeline import prepare_document
 from tests.conftest import READER_KEY, WRITER_KEY, bearer, wait_for_states
 
@@ -82,3 +83,41 @@ def test_the_hyphen_man_writes_at_a_line_end_is_joined() -> None:
     """man(1) output breaks words with U+2010 ("unrespon‐" / "sive"), not with "-"."""
     text = "ClientAliveCountMax sets how long the server waits before it treats a client as unrespon\u2010\nsive.\n"
     assert "unresponsive" in prepare_document(text.encode(), "sshd_config.txt").text
+
+
+def _as_man_prints_it(page_path: object) -> bytes:
+    """The page as `man` prints it to a pipe: formatted text, bold and underline as overstrikes."""
+    import subprocess
+    from pathlib import Path
+
+    source = gzip.decompress(Path(str(page_path)).read_bytes())
+    return subprocess.run(["mandoc", "-Tutf8"], input=source, capture_output=True, check=True).stdout
+
+
+def test_the_text_man_prints_keeps_the_same_structure() -> None:
+    """`man sshd_config > sshd_config.txt` read as .txt: the NAME line as title, sections as headings,
+    options as terms whose descriptions carry them in their heading path, and no sentence cut at a line end."""
+    for page in MAN_PAGES:
+        roff = prepare_document(page.path.read_bytes(), page.path.name)
+        printed = _as_man_prints_it(page.path)
+        document = prepare_document(printed, page.path.name.removesuffix(".gz") + ".txt")
+        assert document.title == roff.title, (page.name, document.title)
+        headings = {document.text[b.start : b.end] for b in document.blocks if b.kind == "heading"}
+        assert {"NAME", "DESCRIPTION"} <= headings, (page.name, sorted(headings)[:10])
+        index = BlockIndex(document.text, document.blocks)
+        term = ""
+        for block in document.blocks:  # each description's heading path ends with its option
+            if block.kind == "term":
+                term = " ".join(document.text[block.start : block.end].split())
+            elif block.kind == "description":
+                assert index.path_at(block.start)[-1][:40] == term[:40], (page.name, index.path_at(block.start))
+        assert sum(b.kind == "term" for b in document.blocks) >= sum(b.kind == "term" for b in roff.blocks) * 0.7
+        prose = [document.text[b.start : b.end] for b in document.blocks if b.kind in ("paragraph", "description")]
+        assert statistics.median(len(p.split()) for p in prose) >= 6, page.name
+        cut = [
+            (a[-40:], b[:30])
+            for a, b in itertools.pairwise(prose)
+            if len(a.split()) >= 6 and len(b.split()) >= 6 and not re.search(r"[.!?:;)\]\"]$", a) and b[:1].islower()
+        ]
+        assert len(cut) <= max(5, len(prose) // 10), (page.name, cut[:3])
+        assert "\u2010 " not in document.text and "\x08" not in document.text, page.name

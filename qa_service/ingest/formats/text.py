@@ -7,11 +7,12 @@ from typing import Any, ClassVar
 from qa_service.errors import UnsupportedDocumentError
 from qa_service.ingest.blocks import RawBlock
 from qa_service.ingest.formats.base import LoadedFile, Loader, LoadLimits, first_line_title
+from qa_service.ingest.formats.mantext import looks_like_man_output, man_text_blocks
 from qa_service.ingest.frontmatter import split_front_matter
 from qa_service.ingest.reflow import plain_text_blocks
 
-# Bytes that never occur in real text files (NUL and most C0 controls).
-_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+# Bytes that never occur in real text files (NUL and most C0 controls; backspace does: man's overstrikes).
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (8, 9, 10, 12, 13))
 
 
 def decode_text(data: bytes, filename: str) -> str:
@@ -49,7 +50,11 @@ class TextLoader(Loader):
     )
 
     def load(self, data: bytes, filename: str, limits: LoadLimits) -> LoadedFile:
-        blocks = plain_text_blocks(decode_text(data, filename))
+        text = decode_text(data, filename)
+        if looks_like_man_output(text):  # `man x > x.txt`: its sections, options and NAME line (mantext.py)
+            blocks, title = man_text_blocks(text)
+            return LoadedFile([blocks], title or first_line_title(blocks), self.media_type)
+        blocks = plain_text_blocks(text)
         return LoadedFile([blocks], first_line_title(blocks), self.media_type)
 
 
