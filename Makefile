@@ -16,10 +16,13 @@ EVAL_DATA_DIR ?= .data/eval
 # differ by float rounding only), and indexing python-docs' 85k sentences was about 7 of CI's minutes.
 EVAL_ENV := QA_DATA_DIR=$(EVAL_DATA_DIR) QA_INGEST__SENTENCE_VECTORS=false
 # Eval corpora, read in place from Debian packages (evals/corpora): python3-doc (HTML), r-doc-pdf (PDF),
-# gettext-doc (texinfo HTML), nodejs-doc (Markdown), debian-policy (the FHS as plain text).
+# gettext-doc (texinfo HTML), nodejs-doc (Markdown), debian-policy (the FHS as plain text), and the man pages of
+# less, xz-utils, wget, passwd and login (gzipped roff, read through mandoc).
 CORPUS_PACKAGES := python3-doc:/usr/share/doc/python3-doc/html r-doc-pdf:/usr/share/R/doc/manual/R-intro.pdf \
 	gettext-doc:/usr/share/doc/gettext/gettext_1.html nodejs-doc:/usr/share/doc/nodejs/api/path.md.gz \
-	debian-policy:/usr/share/doc/debian-policy/fhs/fhs-3.0.txt.gz
+	debian-policy:/usr/share/doc/debian-policy/fhs/fhs-3.0.txt.gz less:/usr/share/man/man1/less.1.gz \
+	xz-utils:/usr/share/man/man1/xz.1.gz wget:/usr/share/man/man1/wget.1.gz passwd:/usr/share/man/man8/useradd.8.gz \
+	login:/usr/share/man/man5/login.defs.5.gz
 
 # The reader's training corpus (evals/training/documents.py, which a test checks this list against): Debian
 # packages read in place, none that an eval corpus or an independent check uses. groff renders man pages.

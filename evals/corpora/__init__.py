@@ -122,6 +122,21 @@ def _fhs_files() -> list[Path]:
     return _unpacked("fhs", [_require(FHS_TXT, "debian-policy")])
 
 
+# Man pages a sysadmin team reads, from packages that neither the training corpus nor an independent check
+# uses (evals/training/documents.py excludes them), read as Debian ships them: gzipped roff, through mandoc.
+MAN_PAGES = {
+    "less": Path("/usr/share/man/man1/less.1.gz"),
+    "xz-utils": Path("/usr/share/man/man1/xz.1.gz"),
+    "wget": Path("/usr/share/man/man1/wget.1.gz"),
+    "passwd": Path("/usr/share/man/man8/useradd.8.gz"),
+    "login": Path("/usr/share/man/man5/login.defs.5.gz"),
+}
+
+
+def _man_page_files() -> list[Path]:
+    return [_require(path, package) for package, path in MAN_PAGES.items()]
+
+
 CORPORA: dict[str, Corpus] = {
     c.name: c
     for c in (
@@ -138,6 +153,8 @@ CORPORA: dict[str, Corpus] = {
                "MIT (Node.js)", _node_api_files),
         Corpus("fhs", "plain-text specification (Filesystem Hierarchy Standard 3.0, hard-wrapped)", "debian-policy",
                "verbatim copying and distribution permitted (LSB workgroup)", _fhs_files),
+        Corpus("man-pages", "man pages (less, xz, wget, useradd, login.defs; gzipped roff)",
+               ", ".join(MAN_PAGES), "each package's own (GPL-2+/GPL-3+, BSD-2/3, public domain)", _man_page_files),
     )
 }  # fmt: skip
 

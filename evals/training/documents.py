@@ -36,7 +36,8 @@ Split = Literal["train", "validation"]
 EXCLUDED_PACKAGES = frozenset(
     {"python3-doc", "r-doc-pdf", "gettext-doc", "nodejs-doc", "debian-policy", "debian-handbook",
      "shared-mime-info", "libtasn1-doc", "openssh-client", "openssh-server", "rsync", "cron", "systemd",
-     "needrestart", "postgresql-common", "containerd", "base-passwd"}
+     "needrestart", "postgresql-common", "containerd", "base-passwd",
+     "less", "xz-utils", "wget", "passwd", "login"}  # the man-pages eval corpus (evals/corpora)
 )  # fmt: skip
 EXCLUDED_PREFIXES = ("debian-reference",)
 
