@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from evals.gate import gate_run, load_suites
 from evals.harness import BASELINES, DENSE_ONLY, SuiteRun, ensure_corpus, run_suite
 from qa_service.settings import Settings
+
+if TYPE_CHECKING:
+    from qa_service.services import Services
 
 SPLITS = ("test", "dev")
 
@@ -96,11 +108,10 @@ def index(
     suites = load_suites()
     corpora = dict.fromkeys(c for name in _chosen(suites, suite, split) if (c := _corpus_of(suites[name])))
     services = build_services(load_settings())
-    columns = (TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(binary_units=True), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
         for corpus in corpora:
-            task = progress.add_task(f"indexing {corpus}", total=None)
-            ensure_corpus(services, corpus, on_file=_advancer(progress, task))
+            _index(progress, services, corpus)
     console.print(f"indexed {len(corpora)} corpora: {', '.join(corpora)}")
 
 
@@ -188,9 +199,7 @@ def _run_suites(
             _collection, corpus = collection_of(cases)
             if services is not None and corpus is not None and corpus not in indexed:
                 indexed.add(corpus)
-                task = progress.add_task(f"{name}: indexing {corpus}", total=None)
-                ensure_corpus(services, corpus, on_file=_advancer(progress, task))
-                progress.update(task, visible=False)
+                _index(progress, services, corpus)
             wanted = baselines
             if baselines == [GATED]:
                 wanted = [DENSE_ONLY] if config.get("min_ratio_vs_dense") else []
@@ -215,6 +224,21 @@ def _run_suites(
                     )
                 )
     return runs
+
+
+def _index(progress: Progress, services: Services, corpus: str) -> None:
+    """Index a corpus (unchanged files are skipped) with a bar in bytes, and a line before and after it for
+    logs that show no bar (CI)."""
+    from evals.corpora import corpus_files
+
+    files = corpus_files(corpus)
+    size = sum(f.stat().st_size for f in files)
+    progress.console.print(f"indexing {corpus}: {len(files)} files, {size / 1e6:.1f} MB (unchanged files are skipped)")
+    started = time.perf_counter()
+    task = progress.add_task(f"indexing {corpus}", total=size)
+    ensure_corpus(services, corpus, on_bytes=lambda n: progress.advance(task, n))
+    progress.update(task, visible=False)
+    progress.console.print(f"indexed {corpus} in {time.perf_counter() - started:.0f} s")
 
 
 def _advancer(progress: Progress, task: TaskID) -> Callable[[str], None]:

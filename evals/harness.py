@@ -44,11 +44,20 @@ class SuiteRun:
         return next((s for s in self.systems if s.name == name), None)
 
 
-def ensure_corpus(services: Services, corpus: str, on_file: Callable[[str], None] | None = None) -> str:
-    """Ingest a named corpus into its eval collection (idempotent: unchanged files are skipped)."""
+def ensure_corpus(
+    services: Services,
+    corpus: str,
+    on_file: Callable[[str], None] | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> str:
+    """Ingest a named corpus into its eval collection (idempotent: unchanged files are skipped); ``on_bytes``
+    reports progress in bytes of its files (``Ingestor.ingest_paths``)."""
     collection = collection_for(corpus)
     report = services.ingestor.ingest_paths(
-        corpus_files(corpus), collection=collection, on_progress=(lambda r: on_file(r.source)) if on_file else None
+        corpus_files(corpus),
+        collection=collection,
+        on_progress=(lambda r: on_file(r.source)) if on_file else None,
+        on_bytes=on_bytes,
     )
     failed = [r for r in report.results if r.outcome == "failed"]
     if failed:

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from qa_service.errors import QAError
 from qa_service.ingest.loaders import FORMATS_NAMED
@@ -50,20 +57,36 @@ def ingest(
     with console.status("loading the embedding model"):
         services = build_services(settings)
     name = collection or settings.collection
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    # The bar counts bytes (embedding reports them as it goes), so it moves through a large file too.
+    columns = (
+        TextColumn("{task.description}"), BarColumn(), DownloadColumn(binary_units=True), TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )  # fmt: skip
+    done_files = 0
     with Progress(*columns, console=console) as progress:
-        task = progress.add_task("ingesting", total=len(files))
+        task = progress.add_task(f"ingesting 0/{len(files)} files", total=sum(_size(f) for f in files))
 
         def on_progress(result: IngestResult) -> None:
+            nonlocal done_files
+            done_files += 1
             if result.outcome == "failed":
                 progress.console.print(f"[red]failed[/red] {escape(result.source)}: {escape(result.error or '')}")
-            progress.advance(task)
+            progress.update(task, description=f"ingesting {done_files}/{len(files)} files")
 
-        report = services.ingestor.ingest_paths(files, collection=name, on_progress=on_progress)
+        report = services.ingestor.ingest_paths(
+            files, collection=name, on_progress=on_progress, on_bytes=lambda n: progress.advance(task, n)
+        )
     counts = ", ".join(f"{report.count(o)} {o}" for o in ("added", "replaced", "reindexed", "unchanged", "failed"))
     console.print(f"{name}: {counts}; {report.chunks} chunks written")
     if report.count("failed"):
         raise typer.Exit(1)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 @app.command()

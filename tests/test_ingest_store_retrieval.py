@@ -105,3 +105,29 @@ def test_chunks_are_embedded_with_their_document_title(fresh_services: Services,
     chunks = fresh_services.store.all_chunks("default")
     assert len(chunks) > 1 and all(c.title == "Widget manual" for c in chunks)
     assert chunks[-1].search_text.startswith("Widget manual\n")
+
+
+def test_ingestion_reports_bytes_as_it_embeds(fresh_services: Services, tmp_path: Path) -> None:
+    """The CLI's bar counts bytes: a large file moves it several times before its result arrives, and the
+    bytes reported add up to the files' sizes (skipped and unchanged files included)."""
+    small = tmp_path / "small.txt"
+    small.write_text("The Quillon archive opens at nine.\n", encoding="utf-8")
+    large = tmp_path / "large.txt"
+    large.write_text(
+        "\n\n".join(f"Station {i} of the Varrow line records {i * 7} passengers on a weekday." for i in range(900)),
+        encoding="utf-8",
+    )
+    events: list[tuple[str, int | str]] = []
+    fresh_services.ingestor.ingest_paths(
+        [small, large],
+        collection="bytes",
+        on_progress=lambda r: events.append(("done", r.source)),
+        on_bytes=lambda n: events.append(("bytes", n)),
+    )
+    total = small.stat().st_size + large.stat().st_size
+    assert sum(int(n) for kind, n in events if kind == "bytes") == total
+    before_large = events[: events.index(("done", "large.txt"))]
+    assert sum(kind == "bytes" for kind, _ in before_large) >= 3
+    again: list[int] = []
+    fresh_services.ingestor.ingest_paths([small, large], collection="bytes", on_bytes=again.append)
+    assert sum(again) == total  # unchanged files count too

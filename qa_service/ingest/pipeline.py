@@ -179,17 +179,37 @@ class Ingestor:
         *,
         collection: str,
         on_progress: Callable[[IngestResult], None] | None = None,
+        on_bytes: Callable[[int], None] | None = None,
     ) -> IngestReport:
         """Ingest files; chunks of consecutive documents are embedded together in full batches (small
-        documents would otherwise waste most of each batch), then each document is stored on its own."""
+        documents would otherwise waste most of each batch), then each document is stored on its own.
+        ``on_bytes(n)``: n more bytes of the files are done, reported as embedding goes (a group at a time
+        of texts), so a progress bar moves through a large file instead of jumping at its end."""
         report = IngestReport()
         pending: list[_Planned] = []
+        pending_bytes = 0
 
         def emit(results: list[IngestResult]) -> None:
             for result in results:
                 report.results.append(result)
                 if on_progress is not None:
                     on_progress(result)
+
+        def advance(n: int) -> None:
+            if on_bytes is not None and n:
+                on_bytes(n)
+
+        def write() -> None:
+            reported = 0
+
+            def embedded(done: int, total: int) -> None:
+                nonlocal reported
+                now = pending_bytes * done // max(1, total)
+                advance(now - reported)
+                reported = now
+
+            emit(self._write(pending, collection, embedded if on_bytes is not None else None))
+            advance(pending_bytes - reported)
 
         for path in iter_source_files(paths):
             try:
@@ -201,13 +221,15 @@ class Ingestor:
             planned = self._plan(data, path.name, collection, metadata={"path": source_name(path)})
             if isinstance(planned, IngestResult):
                 emit([planned])
+                advance(len(data))
                 continue
             pending.append(planned)
+            pending_bytes += len(data)
             if sum(len(p.chunks) for p in pending) >= EMBED_GROUP:
-                emit(self._write(pending, collection))
-                pending = []
+                write()
+                pending, pending_bytes = [], 0
         if pending:
-            emit(self._write(pending, collection))
+            write()
         return report
 
     def _plan(
