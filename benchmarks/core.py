@@ -67,10 +67,10 @@ def bench_ingestion(copies: int, embedder: SentenceTransformerEmbedder) -> dict[
 
 
 def man_pages() -> list[Path]:
-    """The gzipped man pages of the training corpus's packages (issue 38's trial was ten man pages)."""
-    from evals.training.documents import DOCUMENTS
+    """The man-page eval corpus's five gzipped pages (issue 38's trial was ten man pages, 565 KB)."""
+    from evals.corpora import corpus_files
 
-    return [d.path for d in DOCUMENTS if d.kind == "man page" and d.path.name.endswith(".gz")]
+    return corpus_files("man-pages")
 
 
 def bench_ingestion_of(files: list[Path], embedder: SentenceTransformerEmbedder) -> dict[str, float]:
@@ -126,7 +126,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--copies", type=int, default=200)
     parser.add_argument("--modes", default="extractive,auto,generative")
-    parser.add_argument("--man-pages", action="store_true", help="only ingestion, of the training man pages")
+    parser.add_argument("--man-pages", action="store_true", help="only ingestion, of the man-page eval corpus")
     args = parser.parse_args()
     embedder = SentenceTransformerEmbedder(packaged_embedding_model_path())
     if args.man_pages:

@@ -58,3 +58,14 @@ def test_ask_rewrites_a_follow_up_and_says_so(client: TestClient) -> None:
     ]
     body = client.post("/ask", json={"question": "What about Damascus?", "history": history}).json()
     assert body["rewritten_question"] == "How many Druze civilians were killed in Damascus?"
+
+
+def test_the_openai_surface_rewrites_it_too(client: TestClient) -> None:
+    """/v1 (the model is the collection) carries the same rewrite in its qa extension."""
+    messages = [
+        {"role": "user", "content": "How many Druze civilians were killed in Sweida?"},
+        {"role": "assistant", "content": "More than 215. [1]"},
+        {"role": "user", "content": "What about Damascus?"},
+    ]
+    body = client.post("/v1/chat/completions", json={"model": "default", "messages": messages}).json()
+    assert body["qa"]["rewritten_question"] == "How many Druze civilians were killed in Damascus?"

@@ -27,9 +27,13 @@ _OVERSTRIKE = re.compile(".\x08")
 
 
 def looks_like_man_output(text: str) -> bool:
-    """A header row "NAME(N) ... NAME(N)" at the top and a NAME section at the left margin."""
-    head = [_OVERSTRIKE.sub("", line) for line in text[:4000].expandtabs(_TAB).splitlines() if line.strip()][:3]
-    return bool(head) and _HEADER.match(head[0]) is not None and any(line.rstrip() == "NAME" for line in head[1:])
+    """A header row "NAME(N) ... NAME(N)" at the top, a NAME section at the left margin and its line indented
+    under it (man's layout; text already unwrapped and unindented is left to the plain-text reader)."""
+    head = [_OVERSTRIKE.sub("", line) for line in text[:4000].expandtabs(_TAB).splitlines() if line.strip()][:4]
+    if len(head) < 3 or _HEADER.match(head[0]) is None:
+        return False
+    at = next((i for i, line in enumerate(head) if line.rstrip() == "NAME"), None)
+    return at is not None and at + 1 < len(head) and _indent(head[at + 1]) >= 3
 
 
 def man_text_blocks(text: str) -> tuple[list[RawBlock], str]:
