@@ -45,6 +45,13 @@ def test_shapes(first: str, follow_up: str, expected: str | None) -> None:
         assert "ssh-agent" in rewritten and "sshd" not in rewritten.replace("ssh-agent", "")
 
 
+def test_it_after_a_how_do_i_question_is_the_way_the_answer_named() -> None:
+    history = _history("How do I keep tar from overwriting files?", "Pass --keep-old-files to tar. [1]")
+    assert rewrite_followup("Does it also work with --append?", history) == (
+        "Does --keep-old-files also work with --append?"
+    )
+
+
 def test_a_question_that_stands_alone_is_left_alone() -> None:
     standalone = "How many Druze civilians were killed in Sweida?"
     assert rewrite_followup(standalone, _history("Who is Putin's envoy?")) is None

@@ -56,6 +56,8 @@ _WHAT_IS = re.compile(
     r"^\s*what\s+(?:is|are|does|do)\s+(?P<x>.+?)(?:\s+(?:do|mean|stand for|hold|contain))?\s*\?", re.I
 )
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
+# A question asking for a way to do something: a pronoun after it points at the way the answer named.
+_ASKS_FOR_A_MEANS = re.compile(r"^\s*(?:how\s+(?:do|can|should|would)\s+(?:i|you|we|one)\b|how\s+to\b)", re.I)
 
 
 class Turn(Protocol):
@@ -186,6 +188,11 @@ def _referent(pronoun: str, previous: str, history: Sequence[Turn]) -> str | Non
                 return names[0]
         if pronoun in _PERSONAL:
             return None
+    if _ASKS_FOR_A_MEANS.match(previous):  # "How do I get X?" -> "Set OUTPUT_CHARSET ..." -> "Does it ...?"
+        answer = next((t.content for t in reversed(history) if t.role == "assistant"), "")
+        named = [m.group(0) for m in _CODE.finditer(CITATION_MARKER.sub("", answer)) if m.group(0) not in previous]
+        if named:
+            return named[0]
     wh = _WH_NOUN.match(previous)
     if wh is not None and not _CODE.search(wh.group("np")) and not _VERB.match(wh.group("np")):
         return "the " + wh.group("np")
