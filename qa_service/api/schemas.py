@@ -252,9 +252,6 @@ class CollectionPublic(BaseModel):
 
 class CollectionList(BaseModel):
     items: list[CollectionPublic]
-    default: str | None = Field(
-        default=None, description="The collection a request without one uses (null when this key may not use it)."
-    )
 
 
 _ERROR_TEXT = {

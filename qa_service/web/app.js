@@ -702,39 +702,37 @@ function renderThreads() {
 // --- collections ---------------------------------------------------------------------------------------
 
 // The collection comes from ?collection= in the address, else the one chosen last in this browser, else the
-// server's default. Choosing one puts it in the address (so a link opens it) and starts a new conversation.
+// server's default (the first option, no name sent). Choosing one puts it in the address (so a link opens it)
+// and starts a new conversation.
 async function loadCollections() {
   const select = $("collection");
   const wanted = new URLSearchParams(location.search).get("collection") || localStorage.getItem(COLLECTION_KEY);
   let names = [];
-  let fallback = null;
   try {
     const response = await fetch("/collections", { headers: authHeaders() });
-    if (response.ok) {
-      const body = await response.json();
-      names = body.items.map((c) => c.name);
-      fallback = body.default;
-    } else {
-      askForKeyAfter401(response.status);
-    }
+    if (response.ok) names = (await response.json()).items.map((c) => c.name);
+    else askForKeyAfter401(response.status);
   } catch { /* the picker then offers what the address names */ }
-  const chosen = wanted || fallback;
-  if (chosen && !names.includes(chosen)) names.push(chosen); // a new collection: uploading creates it
-  select.replaceChildren();
+  if (wanted && !names.includes(wanted)) names.push(wanted); // a new collection: uploading creates it
+  const serverDefault = document.createElement("option");
+  serverDefault.value = "";
+  serverDefault.textContent = "(default)";
+  select.replaceChildren(serverDefault);
   for (const name of names) {
     const option = document.createElement("option");
     option.value = name;
-    option.textContent = name + (name === fallback ? " (default)" : "");
+    option.textContent = name;
     select.appendChild(option);
   }
-  $("collection-picker").hidden = names.length === 0;
-  await chooseCollection(chosen || null, { keepThread: true });
+  $("collection-picker").hidden = false;
+  await chooseCollection(wanted || null, { keepThread: true });
 }
 
 async function chooseCollection(name, { keepThread = false } = {}) {
   collection = name;
   $("collection").value = name || "";
   if (name) localStorage.setItem(COLLECTION_KEY, name);
+  else localStorage.removeItem(COLLECTION_KEY);
   const url = new URL(location.href);
   if (name) url.searchParams.set("collection", name);
   else url.searchParams.delete("collection");

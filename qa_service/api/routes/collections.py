@@ -27,5 +27,4 @@ def list_collections(services: ServicesDep, principal: ReaderDep) -> CollectionL
                 chunks=services.store.chunk_count(name),
             )
         )
-    default = services.settings.collection
-    return CollectionList(items=result, default=default if principal.may_use(default) else None)
+    return CollectionList(items=result)

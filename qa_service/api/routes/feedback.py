@@ -46,7 +46,9 @@ class FeedbackAccepted(BaseModel):
     id: str
 
 
-@router.post("/feedback", status_code=201, response_model=FeedbackAccepted, responses=error_responses(*COMMON_ERRORS))
+@router.post(
+    "/feedback", status_code=201, response_model=FeedbackAccepted, responses=error_responses(*COMMON_ERRORS, 400, 413)
+)
 def post_feedback(body: FeedbackRequest, services: ServicesDep, principal: ReaderDep) -> FeedbackAccepted:
     """Record a verdict on an answer, with the question, the answer and its citations."""
     collection = resolve_collection(services, principal, body.collection)
