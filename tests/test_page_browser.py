@@ -132,6 +132,9 @@ def test_ask_stream_click_citation_and_see_the_exact_span(page: Any) -> None:
     turn = _ask(page, "How many Druze civilians were killed in Sweida?")
     assert turn.get_attribute("data-state") == "done"
     assert "215" in turn.locator(".text").inner_text()
+    short = turn.locator(".short-answer")  # a hint, not a verdict: labelled so, in normal weight
+    assert short.inner_text().startswith("Likely: ") and "215" in short.inner_text()
+    assert int(short.locator(".phrase").evaluate("el => getComputedStyle(el).fontWeight")) < 600
     citation = _saved_turns(page)[-1]["response"]["citations"][0]
     turn.locator("button.marker[data-index='1']").click()
     mark = page.locator("#source-text mark")
