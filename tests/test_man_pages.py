@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from evals.training.documents import DOCUMENTS
+from qa_service.domain import Document
 from qa_service.errors import UnsupportedDocumentError
 from qa_service.ingest.blocks import BlockIndex
 from qa_service.ingest.pipeline import prepare_document
@@ -22,6 +23,19 @@ W, R = bearer(WRITER_KEY), bearer(READER_KEY)
 MAN_PAGES = [d for d in DOCUMENTS if d.kind == "man page" and d.path.name.endswith(".gz")]
 
 
+def _assert_paragraphs_whole(document: Document, name: str) -> None:
+    """A line of the source is never a paragraph of its own: paragraphs are whole, and a long paragraph that
+    stops mid-sentence with the next one going on in lower case (a cut line) is rare."""
+    prose = [document.text[b.start : b.end] for b in document.blocks if b.kind in ("paragraph", "description")]
+    assert statistics.median(len(p.split()) for p in prose) >= 6, name
+    cut = [
+        (a[-40:], b[:30])
+        for a, b in itertools.pairwise(prose)
+        if len(a.split()) >= 6 and len(b.split()) >= 6 and not re.search(r"[.!?:;)\]\"]$", a) and b[:1].islower()
+    ]
+    assert len(cut) <= max(5, len(prose) // 10), (name, cut[:3])  # a cut source: most of them
+
+
 def test_pages_of_several_packages_keep_their_structure() -> None:
     assert len({d.package for d in MAN_PAGES}) >= 5
     for page in MAN_PAGES:
@@ -30,16 +44,7 @@ def test_pages_of_several_packages_keep_their_structure() -> None:
         assert document.title == name_line.replace(" - ", " — ", 1)[:200], (document.title, name_line)
         headings = {document.text[b.start : b.end] for b in document.blocks if b.kind == "heading"}
         assert {"NAME", "DESCRIPTION"} <= headings, (page.name, sorted(headings)[:10])
-        prose = [document.text[b.start : b.end] for b in document.blocks if b.kind in ("paragraph", "description")]
-        # A line of the source is never a paragraph of its own: paragraphs are whole, and a long paragraph
-        # that stops mid-sentence with the next one going on in lower case (a cut line) is rare.
-        assert statistics.median(len(p.split()) for p in prose) >= 6, page.name
-        cut = [
-            (a[-40:], b[:30])
-            for a, b in itertools.pairwise(prose)
-            if len(a.split()) >= 6 and len(b.split()) >= 6 and not re.search(r"[.!?:;)\]\"]$", a) and b[:1].islower()
-        ]
-        assert len(cut) <= max(5, len(prose) // 10), (page.name, cut[:3])  # a cut source: most of them
+        _assert_paragraphs_whole(document, page.name)
 
 
 def test_options_are_terms_with_their_descriptions() -> None:
@@ -112,12 +117,5 @@ def test_the_text_man_prints_keeps_the_same_structure() -> None:
             elif block.kind == "description":
                 assert index.path_at(block.start)[-1][:40] == term[:40], (page.name, index.path_at(block.start))
         assert sum(b.kind == "term" for b in document.blocks) >= sum(b.kind == "term" for b in roff.blocks) * 0.7
-        prose = [document.text[b.start : b.end] for b in document.blocks if b.kind in ("paragraph", "description")]
-        assert statistics.median(len(p.split()) for p in prose) >= 6, page.name
-        cut = [
-            (a[-40:], b[:30])
-            for a, b in itertools.pairwise(prose)
-            if len(a.split()) >= 6 and len(b.split()) >= 6 and not re.search(r"[.!?:;)\]\"]$", a) and b[:1].islower()
-        ]
-        assert len(cut) <= max(5, len(prose) // 10), (page.name, cut[:3])
+        _assert_paragraphs_whole(document, page.name)
         assert "\u2010 " not in document.text and "\x08" not in document.text, page.name

@@ -255,12 +255,17 @@ def test_conflicts_show_each_side_with_its_citations(page: Any) -> None:
     page.screenshot(path=str(ARTIFACTS / "page-conflicts.png"), full_page=True)
 
 
-def test_upload_from_the_page_shows_progress_until_ready(page: Any, tmp_path: Path) -> None:
-    upload = tmp_path / "quentaro-guild.txt"
-    upload.write_text("The Quentaro guild of lamp makers was founded by Mara Velt in 1812.\n", encoding="utf-8")
+def _upload(page: Any, path: Path, text: str) -> None:
+    """Write a one-line document and upload it through the Documents panel."""
+    path.write_text(text + "\n", encoding="utf-8")
     page.click("#docs-toggle")
-    page.set_input_files("#upload-file", str(upload))
+    page.set_input_files("#upload-file", str(path))
     page.locator("#upload-form button[type=submit]").click()
+
+
+def test_upload_from_the_page_shows_progress_until_ready(page: Any, tmp_path: Path) -> None:
+    founded = "The Quentaro guild of lamp makers was founded by Mara Velt in 1812."
+    _upload(page, tmp_path / "quentaro-guild.txt", founded)
     page.locator("#upload-status", has_text="Uploaded").wait_for()  # (the page's CSP forbids eval'd waits)
     ready = page.locator("#docs-list li[data-state=ready]", has_text="Quentaro guild")
     ready.wait_for(timeout=60_000)  # the list refreshes itself while the document is ingested
@@ -372,11 +377,7 @@ def test_conversations_are_kept_and_reopened(page: Any) -> None:
 
 
 def test_a_document_is_reindexed_and_deleted_from_the_page(page: Any, tmp_path: Path) -> None:
-    upload = tmp_path / "orvane-ferry.txt"
-    upload.write_text("The Orvane ferry leaves the north pier every 35 minutes.\n", encoding="utf-8")
-    page.click("#docs-toggle")
-    page.set_input_files("#upload-file", str(upload))
-    page.locator("#upload-form button[type=submit]").click()
+    _upload(page, tmp_path / "orvane-ferry.txt", "The Orvane ferry leaves the north pier every 35 minutes.")
     row = page.locator("#docs-list li[data-state=ready]", has_text="Orvane ferry")
     row.wait_for(timeout=60_000)
     row.locator("button.reindex").click()

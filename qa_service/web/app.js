@@ -757,15 +757,18 @@ function closePanel(id) {
 
 $("source-close").addEventListener("click", () => closePanel("source-panel"));
 $("docs-close").addEventListener("click", () => closePanel("docs-panel"));
-$("docs-toggle").addEventListener("click", () => {
-  const panel = $("docs-panel");
+// The Documents and Conversations panels share the side: opening one closes the other and the source.
+function togglePanel(id, toggleId, other, onOpen) {
+  const panel = $(id);
   const open = panel.hidden;
   $("source-panel").hidden = true;
-  closePanel("threads-panel");
+  closePanel(other);
   panel.hidden = !open;
-  $("docs-toggle").setAttribute("aria-expanded", String(open));
-  if (open) loadDocuments();
-});
+  $(toggleId).setAttribute("aria-expanded", String(open));
+  if (open) onOpen();
+}
+
+$("docs-toggle").addEventListener("click", () => togglePanel("docs-panel", "docs-toggle", "threads-panel", loadDocuments));
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape") {
     closePanel("source-panel");
@@ -774,15 +777,7 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
-$("threads-toggle").addEventListener("click", () => {
-  const panel = $("threads-panel");
-  const open = panel.hidden;
-  $("source-panel").hidden = true;
-  closePanel("docs-panel");
-  panel.hidden = !open;
-  $("threads-toggle").setAttribute("aria-expanded", String(open));
-  if (open) renderThreads();
-});
+$("threads-toggle").addEventListener("click", () => togglePanel("threads-panel", "threads-toggle", "docs-panel", renderThreads));
 $("threads-close").addEventListener("click", () => closePanel("threads-panel"));
 
 const savedId = localStorage.getItem(CURRENT_KEY);

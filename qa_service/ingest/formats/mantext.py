@@ -56,7 +56,7 @@ def man_text_blocks(text: str) -> tuple[list[RawBlock], str]:
 
 def _is_footer(line: str, page: str) -> bool:
     """The last row: "OpenSSH 9.2   February 2, 2023   SSHD_CONFIG(5)" (a date or version and the page)."""
-    return line.rstrip().endswith(page) and len(line) - len(line.lstrip()) < 8
+    return line.rstrip().endswith(page) and _indent(line) < 8
 
 
 def _paragraphs(lines: list[str]) -> list[list[str]]:
