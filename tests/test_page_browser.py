@@ -180,6 +180,7 @@ def test_document_text_renders_inert(page: Any) -> None:
 def test_history_survives_reload_and_can_be_cleared(page: Any) -> None:
     _ask(page, "Who is Putin's envoy in Syria?")
     page.reload()
+    page.locator("#log > li .answer[aria-busy=false]").first.wait_for(timeout=10_000)
     assert "Lavrentyev" in page.locator("#log").inner_text()
     page.click("#new-chat")
     assert page.locator("#log > li").count() == 0

@@ -708,9 +708,13 @@ function renderThreads() {
 // The collection comes from ?collection= in the address, else the one chosen last in this browser, else the
 // server's default (the first option, no name sent). Choosing one puts it in the address (so a link opens it)
 // and starts a new conversation.
+function wantedCollection() {
+  return new URLSearchParams(location.search).get("collection") || localStorage.getItem(COLLECTION_KEY) || null;
+}
+
 async function loadCollections() {
   const select = $("collection");
-  const wanted = new URLSearchParams(location.search).get("collection") || localStorage.getItem(COLLECTION_KEY);
+  const wanted = wantedCollection();
   let names = [];
   try {
     const response = await fetch("/collections", { headers: authHeaders() });
@@ -729,7 +733,7 @@ async function loadCollections() {
     select.appendChild(option);
   }
   $("collection-picker").hidden = false;
-  await chooseCollection(wanted || null, { keepThread: true });
+  await chooseCollection(wanted, { keepThread: true });
 }
 
 async function chooseCollection(name, { keepThread = false } = {}) {
@@ -780,15 +784,6 @@ document.addEventListener("keydown", (event) => {
 $("threads-toggle").addEventListener("click", () => togglePanel("threads-panel", "threads-toggle", "docs-panel", renderThreads));
 $("threads-close").addEventListener("click", () => closePanel("threads-panel"));
 
-const savedId = localStorage.getItem(CURRENT_KEY);
-const saved = threads.find((t) => t.id === savedId) || null;
-loadCollections().then(() => {
-  // The conversation open last, when it belongs to the collection now chosen (or predates collections).
-  if (saved && (!saved.collection || saved.collection === collection)) showThread(saved);
-});
-enableUploadIfSupported();
-input.focus();
-
 // refusal_reason / fallback_reason are codes (never document or model text); each gets a sentence here.
 const REASONS = {
   no_evidence: "no indexed text matches the question",
@@ -803,3 +798,14 @@ const REASONS = {
 function reasonText(code) {
   return REASONS[code] || "the documents do not support an answer";
 }
+
+// --- start-up (last, once every constant above is defined) ----------------------------------------------
+
+// The conversation open last is shown at once (not after the collections load), when it belongs to the
+// collection asked (or predates collections).
+const saved = threads.find((t) => t.id === localStorage.getItem(CURRENT_KEY)) || null;
+collection = wantedCollection();
+if (saved && (!saved.collection || saved.collection === collection)) showThread(saved);
+loadCollections();
+enableUploadIfSupported();
+input.focus();
