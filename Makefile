@@ -66,14 +66,17 @@ unit: setup system-deps
 eval: setup system-deps
 	$(EVAL_ENV) $(BIN)/qa-service eval --baseline gated --out eval-out
 
-# The answerability model, fitted on the dev splits only (evals/train.py): features through the pipeline over
-# the eval indexes (shared with `make eval`), then the fit; writes qa_service/answering/data/answerability.json
-# and evals/training/answerability.jsonl. `qa-service eval train --no-featurize` refits the committed features.
-# First the reader's training tables (evals/training/tables.py: every training question's candidates through
-# the real pipeline, each training document indexed once into the same data directory), which `make
-# learning-curve` reads.
+# The reader, then the answerability model (about 45 minutes on 2 cores, the reader's fit 25 of them):
+# 1. the training tables (evals/training/tables.py): every training question's candidates in the cheap
+#    scorer's order through the real pipeline, each training document indexed once into the eval data directory;
+# 2. the reader fine-tuned from the packaged MiniLM on them (evals/training/reader_train.py), written to
+#    qa_service/answering/data/reader/ with its configuration and validation figures;
+# 3. the answerability model, its features read through the pipeline with that reader over the eval indexes,
+#    fitted on the dev splits only (evals/train.py -> qa_service/answering/data/answerability.json and
+#    evals/training/answerability.jsonl; `qa-service eval train --no-featurize` refits the committed features).
 train: setup system-deps
 	$(EVAL_ENV) $(BIN)/qa-service eval training-tables
+	$(EVAL_ENV) $(BIN)/qa-service eval train-reader
 	$(EVAL_ENV) $(BIN)/qa-service eval train
 
 # The reader fine-tuned in one pass over the training tables, measured at 250/500/1k/2k/all questions on the

@@ -60,7 +60,7 @@ def distinct_questions() -> list[str]:
     """Every distinct question of the eval datasets (answers are not read here: latency only)."""
     seen: dict[str, None] = {}
     for path in sorted(DATASETS_DIR.glob("*.jsonl")):
-        if path.name.startswith(("claims_", "requests.")):  # not question cases
+        if path.name.startswith(("claims_", "requests.", "followups.")):  # not question cases
             continue
         for case in load_dataset(path):
             seen.setdefault(case.question, None)

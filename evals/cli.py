@@ -342,7 +342,7 @@ def training_tables(
     from evals.train import services_for_features
     from evals.training import tables
 
-    services = services_for_features()
+    services = services_for_features(reader=False)
     with Progress(TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as p:
         task = p.add_task("training questions", total=None)
         n = tables.write_rows(tables.question_rows(services, _advancer(p, task)), tables.TABLES_DIR / "questions.jsonl")
@@ -387,3 +387,23 @@ def reader_curve() -> None:
         points = learning_curve(FitConfig(), on_step=step)
     for point in points:
         console.print_json(json.dumps({k: v for k, v in point.items() if k != "config"}))
+
+
+@eval_app.command("train-reader")
+def train_reader() -> None:
+    """Fine-tune the reader on the training corpus with the shipped configuration (FitConfig's defaults) and
+    write qa_service/answering/data/reader/ (`make train`; needs `qa-service eval training-tables` first)."""
+    from evals.training.reader_fit import FitConfig
+    from evals.training.reader_train import train_and_save
+    from qa_service.answering.reader import READER_DIR
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as p:
+        task = p.add_task("fine-tuning the reader", total=None)
+
+        def step(done: int, total: int, loss: float) -> None:
+            p.update(task, completed=done, total=total, description=f"fine-tuning the reader (loss {loss:.3f})")
+
+        content = train_and_save(FitConfig(), READER_DIR, step)
+    console.print_json(json.dumps({k: content[k] for k in ("figures", "claim_judge_validation", "validation_sample")}))

@@ -8,7 +8,7 @@ Two steps, both deterministic:
 2. **fit** — a standardised L2 logistic regression (scikit-learn), each standardised feature clipped to
    ±3 standard deviations, its strength chosen by 5-fold cross-validated log loss; the refusal threshold
    is chosen on the out-of-fold probabilities as the one that refuses most unanswerable questions while
-   keeping refusal precision at least ``TARGET_PRECISION``.
+   keeping the false-refusal rate at most ``MAX_FALSE_REFUSALS``.
    The parameters go to ``qa_service/answering/data/answerability.json`` as plain JSON, rounded so that
    refitting the committed features reproduces the file byte for byte (a test checks it).
 
@@ -35,7 +35,9 @@ if TYPE_CHECKING:
     from qa_service.services import Services
 
 FEATURES_FILE = Path(__file__).parent / "training" / "answerability.jsonl"
-TARGET_PRECISION = 0.80  # of the questions refused, at least this share truly unanswerable (out of fold, dev)
+# Of the answerable dev questions, at most this share refused (out of fold). The product allows .05 on every
+# test split; the held-out dev2 splits ran 1.6 points above the out-of-fold figure, hence the margin.
+MAX_FALSE_REFUSALS = 0.03
 STRENGTHS = (0.03, 0.1, 0.3, 1.0, 3.0)  # inverse L2 strengths tried (C of scikit-learn)
 FOLDS = 5
 DIGITS = 6
@@ -102,12 +104,18 @@ def dev_cases(services: Services, suites: dict[str, str] | None = None) -> Itera
             yield DevCase(suite, collection, case, texts[collection])
 
 
-def services_for_features() -> Services:
-    """The pipeline with a refuser that answers everything: features and candidates need no model."""
+def services_for_features(*, reader: bool = True) -> Services:
+    """The pipeline with a refuser that answers everything: features and candidates need no answerability
+    model. ``reader=False``: the cheap scorer's order (the reader's training tables are built from it)."""
     from qa_service.services import build_services
     from qa_service.settings import load_settings
 
-    return build_services(load_settings(), refuser=AnswerAll())
+    settings = load_settings()
+    if not reader:
+        settings = settings.model_copy(
+            update={"answering": settings.answering.model_copy(update={"reader": False})}
+        )  # fmt: skip
+    return build_services(settings, refuser=AnswerAll())
 
 
 def _services() -> tuple[Services, int]:
@@ -207,7 +215,7 @@ def fit(rows: list[Row]) -> dict[str, object]:
         "operating_point": {
             "threshold": r(threshold),
             "rule": f"refuse below threshold; the threshold refusing most unanswerable dev questions (out of fold) "
-            f"with refusal precision >= {TARGET_PRECISION}",
+            f"with a false-refusal rate <= {MAX_FALSE_REFUSALS}",
             **{k: r(v) for k, v in point.items()},
         },
         "dev": {
@@ -222,8 +230,9 @@ def fit(rows: list[Row]) -> dict[str, object]:
 
 
 def _operating_point(p: np.ndarray, y: np.ndarray) -> tuple[float, dict[str, float]]:
-    """Refusal = p < t. Among thresholds with refusal precision >= target, the one with the most refusal
-    recall (then the fewest false refusals); the midpoint between neighbouring scores, so it is stable."""
+    """Refusal = p < t. Among thresholds refusing at most MAX_FALSE_REFUSALS of the answerable questions, the
+    one with the most refusal recall (then the fewest false refusals); the midpoint between neighbouring scores,
+    so it is stable."""
     scores = np.unique(p)
     cuts = [0.0, *((scores[:-1] + scores[1:]) / 2).tolist(), 1.0]
     unanswerable = int((y == 0).sum())
@@ -239,13 +248,13 @@ def _operating_point(p: np.ndarray, y: np.ndarray) -> tuple[float, dict[str, flo
             "refusal_recall": true_refusals / unanswerable if unanswerable else 1.0,
             "false_refusal_rate": int((refused & (y == 1)).sum()) / answerable if answerable else 0.0,
         }
-        if precision >= TARGET_PRECISION and (
+        if stats["false_refusal_rate"] <= MAX_FALSE_REFUSALS and (
             best is None
             or (stats["refusal_recall"], -stats["false_refusal_rate"])
             > (best[1]["refusal_recall"], -best[1]["false_refusal_rate"])
         ):
             best = (t, stats)
-    assert best is not None  # t = 0 refuses nothing: precision 1.0 by convention
+    assert best is not None  # t = 0 refuses nothing
     return best
 
 

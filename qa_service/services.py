@@ -14,6 +14,7 @@ from qa_service.answering.answerer import Answerer
 from qa_service.answering.claims import ClaimLookup
 from qa_service.answering.evidence import DocumentCache, EvidenceRanker
 from qa_service.answering.prompts import PromptTemplate
+from qa_service.answering.reader import Reader
 from qa_service.chroma_client import open_chroma_client
 from qa_service.embeddings import Embedder, SentenceTransformerEmbedder
 from qa_service.errors import StoreUnavailableError
@@ -72,7 +73,13 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None, refu
     documents = DocumentCache(
         store.get_documents, settings.retrieval.document_cache_mb << 20, load_vectors=store.sentence_vectors
     )
-    ranker = EvidenceRanker(embedder=embedder, documents=documents)
+    reader = Reader.load() if settings.answering.reader else None
+    ranker = EvidenceRanker(
+        embedder=embedder,
+        documents=documents,
+        reader=reader,
+        reader_candidates=settings.answering.reader_candidates,
+    )
     answerer = Answerer(
         retriever=retriever,
         ranker=ranker,

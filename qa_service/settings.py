@@ -98,6 +98,14 @@ class AnsweringSettings(BaseModel):
         description="answer 'The documents say otherwise: …' instead of refusing when the evidence contradicts the "
         "question's premise; off by default until it holds on every test split (docs/answers.md)",
     )
+    reader: bool = Field(
+        default=True,
+        description="read the cheap scorer's best sentences with the trained reader (answering/data/reader/) for "
+        "the answerability model; off: no reader features (the answerability model must have been fitted that way)",
+    )
+    reader_candidates: int = Field(
+        default=4, ge=1, le=64, description="sentences the reader reads per question (the cheap scorer's best)"
+    )
     premise_floor: float = Field(
         default=0.2,
         ge=0.0,

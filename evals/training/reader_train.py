@@ -188,3 +188,96 @@ def measure_cheap(validation: list[TableRow], dev: list[TableRow]) -> dict[str, 
         out[name] = {"questions": len(rows), "answerable": n, "gold_first": round(first, 3),
                      "unanswerable_auc": round(unanswerable_auc(scored, cheap=True), 3)}  # fmt: skip
     return out
+
+
+# --- the served artefact ---------------------------------------------------------------------------------
+
+SAMPLE_FILE = Path(__file__).parent / "validation_sample.jsonl"
+SAMPLE_SIZE = 200
+
+
+def write_sample(validation: list[TableRow], path: Path = SAMPLE_FILE) -> list[TableRow]:
+    """A fixed random sample of validation rows, each with the candidates the reader reads: the committed
+    weights are checked against it (tests/test_reader.py) without running the pipeline."""
+    import random
+
+    rows = sorted(random.Random(0).sample(validation, min(SAMPLE_SIZE, len(validation))), key=lambda r: r.id)
+    kept = []
+    for row in rows:
+        considered = sorted((c for c in row.candidates if c.retrieved), key=lambda c: -c.cheap)[:CAP]
+        kept.append(TableRow(row.set, row.id, row.document, row.kind, row.answerable, row.question, considered))
+    path.write_text("".join(r.to_json() + "\n" for r in kept), encoding="utf-8")
+    return kept
+
+
+def score_sample(reader: Any, path: Path = SAMPLE_FILE) -> list[Scored]:
+    """The served reader's logits over the sample's candidates, as the service reads them."""
+    from evals.training.reader_fit import reader_input
+
+    out = []
+    for row in read_rows(path):
+        inputs = [reader_input(row.question, c) for c in row.candidates]
+        out.append(Scored(row, row.candidates, reader.relevance(inputs, [c.cheap for c in row.candidates])))
+    return out
+
+
+def train_and_save(
+    config: FitConfig, folder: Path, on_step: Callable[[int, int, float], None] | None = None
+) -> dict[str, Any]:
+    """Fit on every training question and write the served artefact (``package_reader``)."""
+    train, _, _ = load_tables()
+    started = time.perf_counter()
+
+    def step(done: int, total: int, loss: float, network: Any, tokenizer: Any) -> None:
+        if on_step:
+            on_step(done, total, loss)
+
+    network, tokenizer = fit_reader(train, split_claims("train"), config, step)
+    return package_reader(network, tokenizer, config, (time.perf_counter() - started) / 60, folder)
+
+
+def package_reader(network: Any, tokenizer: Any, config: FitConfig, minutes: float, folder: Path) -> dict[str, Any]:
+    """Measure a fitted reader and write what the service loads: weights (fp16), tokenizer and reader.json
+    (encoder configuration, training configuration, the figures, and whether int8 serving keeps them)."""
+    import torch
+
+    from qa_service.answering.reader import Reader
+
+    train, validation, dev = load_tables()
+    quantized = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
+        network, {torch.nn.Linear}, dtype=torch.qint8
+    )
+    validation_claims = split_claims("validation")
+    content: dict[str, Any] = {
+        "about": "the reader (qa_service/answering/reader.py), fine-tuned from the packaged all-MiniLM-L6-v2 by "
+        "`make train` (evals/training/reader_train.py) on evals/training; served int8, reading the cheap scorer's "
+        "best 4 sentences for the answerability model. Figures on the validation documents and the eval dev "
+        "splits are its own ranking of the cheap scorer's best 16 (int8), never a test split; validation_sample "
+        "is what tests/test_reader.py checks",
+        "training": {**asdict(config), "questions": len(train), "claims": len(split_claims("train")),
+                     "minutes": round(minutes, 1)},
+        "figures": measure(quantized, tokenizer, validation, dev, (config.cheap_weight, config.cheap_center)),
+        "claim_judge_validation": {
+            "reader": judge_figures(quantized, tokenizer, validation_claims),
+            "lexical": lexical_figures(validation_claims),
+        },
+        "candidates_read": 4,
+        "serve_int8": False,
+    }  # fmt: skip
+    write_sample(validation)
+    sample: dict[bool, dict[str, float]] = {}
+    for int8 in (False, True):  # int8 where it keeps the figures: the sample scored by the served model both ways
+        content["serve_int8"] = int8
+        save_reader(network, tokenizer, folder, content)
+        scored = score_sample(Reader(folder))
+        sample[int8] = {
+            "gold_first": round(gold_first(scored)[0], 3),
+            "unanswerable_auc": round(unanswerable_auc(scored), 3),
+        }
+    # The service reads the reader for answerability only, where int8 halves its time (BENCHMARKS.md): kept
+    # unless it costs more than .02 of the sample's unanswerable AUC.
+    keep = sample[True]["unanswerable_auc"] >= sample[False]["unanswerable_auc"] - 0.02
+    content.update(serve_int8=keep, validation_sample=sample[keep], validation_sample_fp32=sample[False],
+                   validation_sample_int8=sample[True])  # fmt: skip
+    save_reader(network, tokenizer, folder, content)
+    return content

@@ -21,6 +21,7 @@ from typing import Protocol
 from qa_service.answering.linear import LogisticModel
 from qa_service.answering.policy import TOP
 from qa_service.answering.signals import CONTRADICTION_SIGNALS, PREMISE_SIGNALS, SIGNALS, VETOES, Context
+from qa_service.domain import Evidence
 from qa_service.text import stem_terms
 
 MODEL_FILE = Path(__file__).with_name("data") / "answerability.json"
@@ -57,6 +58,8 @@ class AnswerabilityFeatures:
     missing_specificity: float  # how rare in the collection the rarest key term missing from the quote is
     missing_weight: float  # specificity-weighted share of the key terms missing from the quote and its heading
     any_veto: float  # one of the signals that used to veto an answer alone fired (lets the model weigh the "or")
+    reader_best: float  # the reader's best logit (> 0: it prefers that sentence to "no answer"); 0 without a reader
+    reader_margin: float  # how far the reader's best logit leads the runner-up's
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -91,7 +94,15 @@ def extract_features(ctx: Context) -> AnswerabilityFeatures:
         **signals,
         **_missing_terms(key_terms, window | heading, ctx.term_shares),
         any_veto=float(any(signals[name] for name in VETOES)),
+        **_reader_features(evidence),
     )
+
+
+def _reader_features(evidence: list[Evidence]) -> dict[str, float]:
+    logits = sorted((e.features["reader"] for e in evidence if "reader" in e.features), reverse=True)
+    if not logits:
+        return {"reader_best": 0.0, "reader_margin": 0.0}
+    return {"reader_best": logits[0], "reader_margin": logits[0] - logits[1] if len(logits) > 1 else 0.0}
 
 
 def _specificity(share: float) -> float:

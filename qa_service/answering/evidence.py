@@ -9,7 +9,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Generic, TypeVar
 
@@ -20,6 +20,7 @@ from qa_service.answering.definitions import defines
 from qa_service.answering.policy import HEADING_TERM_WEIGHT, MAX_SENTENCES, NAME_TERM_WEIGHT
 from qa_service.answering.question import QuestionAnalysis, holds_answer_type
 from qa_service.answering.ranking import HandScorer, SentenceFeatures, SentenceScorer
+from qa_service.answering.reader import ReaderInput, ReaderModel
 from qa_service.answering.untrusted import addresses_reader
 from qa_service.domain import Chunk, Document, Evidence, ScoredChunk, Spans
 from qa_service.embeddings import Embedder, Vectors
@@ -164,6 +165,7 @@ class _Candidate:
     retrieval: float  # the fused score of the chunk it was found in
     chunk_rank: int  # that chunk's rank (0: the best)
     lead_start: int | None  # where the sentence before it starts (None: it opens the document)
+    lead_end: int | None  # and where it ends
     path: tuple[str, ...]  # the heading path at its start
     block_end: int | None  # end of the block holding its last character (a paragraph, list item, description)
     blocks: BlockIndex  # its document's blocks (read only for "What is X?" questions: _defines)
@@ -176,10 +178,20 @@ class _Candidate:
 class EvidenceRanker:
     """Scores the sentences of retrieved chunks against the question (``ranking.py`` says how)."""
 
-    def __init__(self, *, embedder: Embedder, documents: DocumentCache, scorer: SentenceScorer | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        embedder: Embedder,
+        documents: DocumentCache,
+        scorer: SentenceScorer | None = None,
+        reader: ReaderModel | None = None,
+        reader_candidates: int = 4,
+    ) -> None:
         self._embedder = embedder
         self._documents = documents
         self._scorer = scorer or HandScorer()
+        self._reader = reader
+        self._reader_candidates = reader_candidates
 
     def rank(self, question: QuestionAnalysis, chunks: list[ScoredChunk], *, collection: str) -> list[Evidence]:
         candidates = self._candidate_sentences(chunks, collection)
@@ -271,7 +283,28 @@ class EvidenceRanker:
                 )
             )
         ranked.sort(key=lambda e: e.score, reverse=True)
-        return [e for e in ranked if not addresses_reader(e.text)]  # a document's instruction is not evidence
+        ranked = [e for e in ranked if not addresses_reader(e.text)]  # a document's instruction is not evidence
+        if self._reader is None:
+            return ranked
+        lead_of = {(c.document.id, c.start): c for c in candidates}
+        return self._read(question, ranked, lead_of)
+
+    def _read(
+        self, question: QuestionAnalysis, ranked: list[Evidence], candidates: dict[tuple[str, int], _Candidate]
+    ) -> list[Evidence]:
+        """The reader reads the cheap scorer's best candidates; its logit is kept on each as the feature
+        ``reader`` (the answerability model's evidence that some sentence answers). The order stands: the
+        reader did not choose sentences better than the cheap scorer (BENCHMARKS.md)."""
+        assert self._reader is not None
+        head = ranked[: self._reader_candidates]
+        inputs = []
+        for e in head:
+            c = candidates[(e.document_id, e.start)]
+            previous = c.document.text[c.lead_start : c.lead_end] if c.lead_start is not None else ""
+            inputs.append(ReaderInput(question.text, e.text, e.heading_path, previous))
+        logits = self._reader.relevance(inputs, [e.score for e in head])
+        read = [replace(e, features={**e.features, "reader": round(x, 4)}) for e, x in zip(head, logits, strict=True)]
+        return read + ranked[len(head) :]
 
     def _vectors(self, candidates: list[_Candidate]) -> Vectors:
         """The candidates' vectors: stored at ingestion where there are, embedded (and cached) otherwise."""
@@ -322,6 +355,7 @@ class EvidenceRanker:
                     if vectors is not None and 0 <= row - vectors.first < len(vectors.vectors):
                         vector = vectors.vectors[row - vectors.first]
                     lead = int(starts[row - 1]) if row > 0 else None
+                    lead_end = int(ends[row - 1]) if row > 0 else None
                     text = doc.text[start:end]
                     path = entry.blocks.path_at(start)
                     block = entry.blocks.at(end - 1)
@@ -337,6 +371,7 @@ class EvidenceRanker:
                             retrieval=scored.score,
                             chunk_rank=rank,
                             lead_start=lead,
+                            lead_end=lead_end,
                             path=path,
                             block_end=block_end,
                             blocks=entry.blocks,
