@@ -146,9 +146,10 @@ class Reader:
         network.eval()
         if self.config.get("serve_int8", False) if int8 is None else int8:
             with warnings.catch_warnings():
-                # torch 2.13 announces the end of its quantized tensors; until then they are its fastest int8
+                # torch 2.13 announces the end of torch.ao quantization; until then it is its fastest int8
                 # path here (BENCHMARKS.md), and the warning would repeat in every start-up's log.
                 warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor", category=UserWarning)
+                warnings.filterwarnings("ignore", message=r"torch\.ao\.quantization", category=DeprecationWarning)
                 network = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
                     network, {torch.nn.Linear}, dtype=torch.qint8
                 )
