@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -367,6 +368,20 @@ def feedback_candidates(
     console.print(f"{n} questions to label: {out}")
 
 
+@contextmanager
+def _fine_tuning_progress() -> Iterator[Callable[[int, int, float], None]]:
+    """A progress bar over the reader's steps, with the loss; yields the step callback."""
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as p:
+        task = p.add_task("fine-tuning the reader", total=None)
+
+        def step(done: int, total: int, loss: float) -> None:
+            p.update(task, completed=done, total=total, description=f"fine-tuning the reader (loss {loss:.3f})")
+
+        yield step
+
+
 @eval_app.command("reader-curve")
 def reader_curve() -> None:
     """The reader's learning curve: one pass over the training questions with checkpoints after 250, 500,
@@ -376,14 +391,7 @@ def reader_curve() -> None:
     from evals.training.reader_fit import FitConfig
     from evals.training.reader_train import learning_curve
 
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-    ) as p:
-        task = p.add_task("fine-tuning the reader", total=None)
-
-        def step(done: int, total: int, loss: float) -> None:
-            p.update(task, completed=done, total=total, description=f"fine-tuning the reader (loss {loss:.3f})")
-
+    with _fine_tuning_progress() as step:
         points = learning_curve(FitConfig(), on_step=step)
     for point in points:
         console.print_json(json.dumps({k: v for k, v in point.items() if k != "config"}))
@@ -397,13 +405,6 @@ def train_reader() -> None:
     from evals.training.reader_train import train_and_save
     from qa_service.answering.reader import READER_DIR
 
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-    ) as p:
-        task = p.add_task("fine-tuning the reader", total=None)
-
-        def step(done: int, total: int, loss: float) -> None:
-            p.update(task, completed=done, total=total, description=f"fine-tuning the reader (loss {loss:.3f})")
-
+    with _fine_tuning_progress() as step:
         content = train_and_save(FitConfig(), READER_DIR, step)
     console.print_json(json.dumps({k: content[k] for k in ("figures", "claim_judge_validation", "validation_sample")}))

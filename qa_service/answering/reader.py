@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 READER_DIR = Path(__file__).parent / "data" / "reader"
 MAX_LENGTH = 160  # question + sentence + context, in word pieces
 JUDGE_MAX_LENGTH = 192  # claim + cited spans
-MAX_ANSWER_TOKENS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +47,6 @@ class ReaderInput:
         """(first segment, second segment): the sentence first, so truncation cuts its context, not it."""
         context = " — ".join(p for p in (self.heading, self.previous) if p)
         return self.question, f"{self.sentence} {sep} {context}" if context else self.sentence
-
-
-@dataclass(frozen=True, slots=True)
-class ReadCandidate:
-    relevance: float  # logit: > 0 favours this sentence over "no answer"
-    answer: tuple[int, int] | None  # the short answer's character offsets inside the sentence
 
 
 class ReaderModel(Protocol):
@@ -113,21 +106,6 @@ def sentence_token_mask(batch: Any, inputs: Sequence[ReaderInput]) -> np.ndarray
     return mask
 
 
-def best_span(
-    start: np.ndarray, end: np.ndarray, mask: np.ndarray, offsets: np.ndarray
-) -> tuple[tuple[int, int], float]:
-    """The highest start+end pair inside the sentence, at most MAX_ANSWER_TOKENS long: char offsets, score."""
-    allowed = np.flatnonzero(mask)
-    best, best_score = (0, 0), -np.inf
-    for i in allowed:
-        stop = allowed[(allowed >= i) & (allowed < i + MAX_ANSWER_TOKENS)]
-        j = stop[int(np.argmax(end[stop]))]
-        score = float(start[i] + end[j])
-        if score > best_score:
-            best, best_score = (int(offsets[i, 0]), int(offsets[j, 1])), score
-    return best, best_score
-
-
 class Reader:
     """The trained reader, on the CPU (int8 dynamic quantization of its linear layers where the config says)."""
 
@@ -162,37 +140,14 @@ class Reader:
     def load(cls) -> Reader:
         return cls()
 
-    def _forward(self, batch: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        import torch
-
-        with self._lock, torch.inference_mode():
-            relevance, support, span = self._network(
-                batch["input_ids"], batch["attention_mask"], batch["token_type_ids"]
-            )
-        return relevance.numpy(), support.numpy(), span.numpy()
-
     def relevance(self, inputs: Sequence[ReaderInput], cheap: Sequence[float]) -> list[float]:
         """Each candidate's logit: the network's relevance plus the cheap score's prior (``cheap``: the cheap
         scorer's score of each input, in order)."""
         if not inputs:
             return []
-        relevance, _, _ = self._forward(encode_pairs(self._tokenizer, inputs))
-        return [float(r) + cheap_prior(c, *self._prior) for r, c in zip(relevance, cheap, strict=True)]
+        import torch
 
-    def read(self, inputs: Sequence[ReaderInput], cheap: Sequence[float]) -> list[ReadCandidate]:
-        """Each candidate's logit (the network's relevance plus the cheap score's prior) and short-answer span.
-        ``cheap``: the cheap scorer's score of each input, in order."""
-        if not inputs:
-            return []
         batch = encode_pairs(self._tokenizer, inputs)
-        relevance, _, span = self._forward(batch)
-        mask = sentence_token_mask(batch, inputs)
-        offsets = batch["offset_mapping"].numpy()
-        out = []
-        for row in range(len(inputs)):
-            answer = None
-            if mask[row].any():
-                answer, _ = best_span(span[row, :, 0], span[row, :, 1], mask[row], offsets[row])
-            logit = float(relevance[row]) + cheap_prior(cheap[row], *self._prior)
-            out.append(ReadCandidate(logit, answer))
-        return out
+        with self._lock, torch.inference_mode():  # the support and span heads are trained, not served
+            relevance, _, _ = self._network(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
+        return [float(r) + cheap_prior(c, *self._prior) for r, c in zip(relevance.tolist(), cheap, strict=True)]
