@@ -40,8 +40,11 @@ def test_pages_of_several_packages_keep_their_structure() -> None:
     assert len({d.package for d in MAN_PAGES}) >= 5
     for page in MAN_PAGES:
         document = prepare_document(page.path.read_bytes(), page.path.name)
-        name_line = document.text.split("\n\n")[1]  # the NAME section's line: "tar - an archiving utility"
+        name_line = document.text.split("\n\n")[2]  # the NAME section's line: "tar - an archiving utility"
         assert document.title == name_line.replace(" - ", " — ", 1)[:200], (document.title, name_line)
+        name = name_line.partition(" - ")[0]  # every heading path starts with the page: "tar › DESCRIPTION"
+        index = BlockIndex(document.text, document.blocks)
+        assert all(index.path_at(b.start)[0] == name for b in document.blocks), page.name
         headings = {document.text[b.start : b.end] for b in document.blocks if b.kind == "heading"}
         assert {"NAME", "DESCRIPTION"} <= headings, (page.name, sorted(headings)[:10])
         _assert_paragraphs_whole(document, page.name)
@@ -56,6 +59,10 @@ def test_options_are_terms_with_their_descriptions() -> None:
     at = next(i for i, b in enumerate(document.blocks) if document.text[b.start : b.end] == "-c, --create")
     following = document.blocks[at + 1]
     assert following.kind == "description"
+    assert (
+        BlockIndex(document.text, document.blocks).heading_path(following.start)
+        == "tar › DESCRIPTION › Operation mode › -c, --create"
+    )
     assert document.text[following.start : following.end].startswith("Create a new archive.")
 
 
@@ -116,6 +123,7 @@ def test_the_text_man_prints_keeps_the_same_structure() -> None:
                 term = " ".join(document.text[block.start : block.end].split())
             elif block.kind == "description":
                 assert index.path_at(block.start)[-1][:40] == term[:40], (page.name, index.path_at(block.start))
+                assert index.path_at(block.start)[0] == roff.title.partition(" — ")[0], page.name
         assert sum(b.kind == "term" for b in document.blocks) >= sum(b.kind == "term" for b in roff.blocks) * 0.7
         _assert_paragraphs_whole(document, page.name)
         assert "\u2010 " not in document.text and "\x08" not in document.text, page.name

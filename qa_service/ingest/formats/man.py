@@ -16,9 +16,9 @@ import subprocess
 from typing import ClassVar
 
 from qa_service.errors import UnsupportedDocumentError
-from qa_service.ingest.blocks import RawBlock
 from qa_service.ingest.formats.base import LoadedFile, Loader, LoadLimits
 from qa_service.ingest.formats.html import HtmlLoader
+from qa_service.ingest.formats.mantext import as_page
 from qa_service.ingest.formats.text import decode_text
 
 SECTIONS = tuple(f".{n}" for n in range(1, 10))
@@ -60,7 +60,8 @@ class ManLoader(Loader):
         source = _gunzip(data, filename) if data.startswith(_GZIP) else data
         rendered = _render(source, filename)
         loaded = HtmlLoader().load(_HEAD_FOOT.sub("", rendered).encode("utf-8"), filename + ".html", limits)
-        return LoadedFile(loaded.pages, _title(loaded.pages[0]) or loaded.title, self.media_type)
+        blocks, title = as_page(loaded.pages[0])  # the name as the root of every heading path, NAME as title
+        return LoadedFile([blocks], title or loaded.title, self.media_type)
 
 
 def _gunzip(data: bytes, filename: str) -> bytes:
@@ -95,13 +96,3 @@ def _render(source: bytes, filename: str) -> str:
             f"{filename}: not a readable man page ({message[0][:200]})", code="broken_document"
         )
     return html
-
-
-def _title(blocks: list[RawBlock]) -> str:
-    """The NAME section's line, "name - what it is" written with an em dash."""
-    for at, block in enumerate(blocks[:-1]):
-        if block.kind == "heading" and block.text.strip().upper() == "NAME":
-            line = " ".join(blocks[at + 1].text.split())
-            name, dash, what = line.partition(" - ")
-            return f"{name} — {what}"[:200] if dash else line[:200]
-    return ""

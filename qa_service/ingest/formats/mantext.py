@@ -50,8 +50,7 @@ def man_text_blocks(text: str) -> tuple[list[RawBlock], str]:
     reader = _Reader(
         vocabulary, max((len(line) for line in body), default=80), indents.most_common(1)[0][0] if indents else 14
     )
-    blocks = [block for paragraph in _tagged(_paragraphs(body)) for block in reader.blocks(paragraph)]
-    return blocks, _title(blocks)
+    return as_page([block for paragraph in _tagged(_paragraphs(body)) for block in reader.blocks(paragraph)])
 
 
 def _is_footer(line: str, page: str) -> bool:
@@ -161,11 +160,17 @@ def _joined(lines: list[str], vocabulary: set[str]) -> str:
     return _spaces(join_lines(lines, vocabulary))
 
 
-def _title(blocks: list[RawBlock]) -> str:
-    """The NAME section's line, "name - what it is" written with an em dash."""
+def as_page(blocks: list[RawBlock]) -> tuple[list[RawBlock], str]:
+    """(blocks, title) of a man page read by either reader. The title is the NAME section's line, "name -
+    what it is" written with an em dash. The page's name heads its blocks, with the sections one level under
+    it, so every heading path starts with the page, as a manual's paths start with its title:
+    "sshd_config › DESCRIPTION › MaxAuthTries"."""
     for at, block in enumerate(blocks[:-1]):
-        if block.kind == "heading" and block.text == "NAME":
+        if block.kind == "heading" and block.text.strip().upper() == "NAME":
             line = " ".join(blocks[at + 1].text.split())
             name, dash, what = line.partition(" - ")
-            return f"{name} — {what}"[:200] if dash else line[:200]
-    return ""
+            if not dash:
+                return blocks, line[:200]
+            sections = [RawBlock(b.kind, b.text, b.level + 1) if b.kind == "heading" else b for b in blocks]
+            return [RawBlock("heading", name.strip(), 1), *sections], f"{name} — {what}"[:200]
+    return blocks, ""
