@@ -1,5 +1,6 @@
 """The follow-up suite: two-turn conversations whose second question lacks its subject
-(evals/datasets/followups.{dev,test}.jsonl, written from the gettext, Node.js and FHS corpora's text).
+(evals/datasets/followups.{dev,test}.jsonl, written from the gettext, Node.js and FHS corpora's text, and
+followups.dev2.jsonl from the man pages, python-docs and R).
 
 A rewrite is right when it holds every one of the case's ``rewrite_terms``: the words any correct standalone
 question must carry over from the first turn (the omitted subject, or the swapped-in one and what is asked

@@ -13,7 +13,7 @@ from evals.gate import THRESHOLDS_FILE
 from qa_service.answering.followup import rewrite_followup
 
 
-@pytest.mark.parametrize("split", ["test", "dev"])
+@pytest.mark.parametrize("split", ["test", "dev", "dev2"])
 def test_the_follow_up_suite_meets_its_gate(split: str) -> None:
     floor = tomllib.loads(THRESHOLDS_FILE.read_text(encoding="utf-8"))["followups"][split]["min_rewritten_right"]
     measured = figures(split)
@@ -50,6 +50,28 @@ def test_it_after_a_how_do_i_question_is_the_way_the_answer_named() -> None:
     assert rewrite_followup("Does it also work with --append?", history) == (
         "Does --keep-old-files also work with --append?"
     )
+
+
+def test_a_new_condition_replaces_the_old_one() -> None:
+    history = _history("What exit code does useradd return when the UID is already in use?", "4. [1]")
+    assert rewrite_followup("and when the group doesn't exist?", history) == (
+        "What exit code does useradd return when the group doesn't exist?"
+    )
+
+
+def test_that_and_which_of_those_point_at_what_the_answer_named() -> None:
+    history = _history("How do I add a user to extra groups with useradd?", "Use -G (--groups) with a list. [1]")
+    assert rewrite_followup("is there a cap on how many I can put in that list?", history) == (
+        "Is there a cap on how many I can put in the -G (--groups) list, with useradd?"
+    )
+    listed = _history("Which settings set PATH at login?", "ENV_PATH for users and ENV_SUPATH for root. [1]")
+    rewritten = rewrite_followup("which of those is for root?", listed)
+    assert rewritten is not None and "ENV_PATH" in rewritten and "ENV_SUPATH" in rewritten
+
+
+def test_a_number_takes_the_place_of_a_number() -> None:
+    history = _history("What does exit status 4 mean for wget?", "Network failure. [1]")
+    assert rewrite_followup("And 8?", history) == "What does exit status 8 mean for wget?"
 
 
 def test_a_question_that_stands_alone_is_left_alone() -> None:
