@@ -66,6 +66,20 @@ def test_options_are_terms_with_their_descriptions() -> None:
     assert document.text[following.start : following.end].startswith("Create a new archive.")
 
 
+def test_docbook_pages_tag_their_options_too() -> None:
+    """apt-get(8) is written in DocBook: each command or option is a paragraph with its description indented
+    under it (.PP, .RS), not a .TP; it is read as a term with its description all the same."""
+    apt_get = next(d for d in MAN_PAGES if d.path.name == "apt-get.8.gz")
+    document = prepare_document(apt_get.path.read_bytes(), "apt-get.8.gz")
+    terms = [document.text[b.start : b.end] for b in document.blocks if b.kind == "term"]
+    assert {"update", "install", "--no-install-recommends"} <= set(terms), terms[:20]
+    at = document.text.index("--no-install-recommends")
+    following = next(b for b in document.blocks if b.start > at)
+    assert following.kind == "description"
+    path = BlockIndex(document.text, document.blocks).heading_path(following.start)
+    assert path == "apt-get › OPTIONS › --no-install-recommends"
+
+
 def test_plain_and_gzipped_sources_are_the_same_page() -> None:
     tar = next(d for d in MAN_PAGES if d.path.name == "tar.1.gz")
     packed = tar.path.read_bytes()

@@ -23,7 +23,7 @@ from qa_service.ingest.sentences import document_sentences
 from qa_service.store import CHUNKED, PARSED, ChromaStore, DocumentState, SentenceVectors, StoredDocument
 
 Outcome = Literal["added", "unchanged", "reindexed", "replaced", "failed"]
-INDEX_VERSION = 14  # bump when loading, cleaning, chunking or what is embedded changes what gets indexed
+INDEX_VERSION = 15  # bump when loading, cleaning, chunking or what is embedded changes what gets indexed
 EMBED_GROUP = 256  # chunks of consecutive documents embedded together
 
 

@@ -25,6 +25,7 @@ SECTIONS = tuple(f".{n}" for n in range(1, 10))
 _GZIP = b"\x1f\x8b"
 _MAX_SOURCE = 20_000_000  # bytes of roff once unpacked: the largest man pages (bash, perl's) are under 1 MB
 _RENDER_SECONDS = 60
+_MAX_TAG = 120  # characters of an option's tag line ("SUB_GID_MIN (number), SUB_GID_MAX (number), ...")
 # mandoc's own page furniture: the header and footer rows around the text.
 _HEAD_FOOT = re.compile(r'<table class="(?:head|foot)">.*?</table>', re.S)
 
@@ -58,10 +59,41 @@ class ManLoader(Loader):
     def load(self, data: bytes, filename: str, limits: LoadLimits) -> LoadedFile:
         self.sniff(data, filename)
         source = _gunzip(data, filename) if data.startswith(_GZIP) else data
-        rendered = _render(source, filename)
-        loaded = HtmlLoader().load(_HEAD_FOOT.sub("", rendered).encode("utf-8"), filename + ".html", limits)
+        rendered = _tagged_paragraphs(_HEAD_FOOT.sub("", _render(source, filename)))
+        loaded = HtmlLoader().load(rendered.encode("utf-8"), filename + ".html", limits)
         blocks, title = as_page(loaded.pages[0])  # the name as the root of every heading path, NAME as title
         return LoadedFile([blocks], title or loaded.title, self.media_type)
+
+
+def _tagged_paragraphs(html: str) -> str:
+    """Pages written in DocBook (useradd, login.defs, systemd's) tag an option with a paragraph and indent
+    its description under it (``.PP`` then ``.RS``), which mandoc writes as a short ``<p>`` followed by an
+    indented ``<div>``; they become the term and description that ``.TP`` pages get (``<dt>``, ``<dd>``)."""
+    from bs4 import BeautifulSoup
+    from bs4.element import Tag
+
+    if 'class="Bd-indent"' not in html:
+        return html
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup.find_all("p", class_="Pp"):
+        indented = tag.find_next_sibling()
+        label = " ".join(tag.get_text(" ").split())
+        if (
+            not isinstance(indented, Tag)
+            or indented.name != "div"
+            or "Bd-indent" not in (indented.get("class") or [])
+            or not label
+            or len(label) > _MAX_TAG
+            or label.endswith((".", ":", ";", ","))
+        ):
+            continue
+        tag.name, indented.name = "dt", "dd"
+        del tag["class"], indented["class"]
+        listing = soup.new_tag("dl")
+        tag.insert_before(listing)
+        listing.append(tag.extract())
+        listing.append(indented.extract())
+    return str(soup)
 
 
 def _gunzip(data: bytes, filename: str) -> bytes:
