@@ -16,6 +16,7 @@ the weights and their configuration are ``data/reader/``. Loaded once, in the li
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import warnings
@@ -137,7 +138,9 @@ class Reader:
         self._prior = (float(training.get("cheap_weight", 0.0)), float(training.get("cheap_center", 0.6)))
 
     @classmethod
+    @functools.cache
     def load(cls) -> Reader:
+        """The committed reader, loaded once per process (its weights never change while it runs)."""
         return cls()
 
     def relevance(self, inputs: Sequence[ReaderInput], cheap: Sequence[float]) -> list[float]:
