@@ -179,6 +179,8 @@ def _scoped(standalone: str, previous: str) -> str:
     )
     if thing.lower() in standalone.lower():
         return standalone
+    if scope.group("b") and not (thing.islower() or _CODE.fullmatch(thing)):
+        return standalone  # "... envoy in Syria?" names a place the question was about, not a tool it used
     return f"{standalone.rstrip(' ?')}, {preposition.lower()} {thing.strip()}?"
 
 
