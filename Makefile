@@ -66,17 +66,21 @@ unit: setup system-deps
 eval: setup system-deps
 	$(EVAL_ENV) $(BIN)/qa-service eval --baseline gated --out eval-out
 
-# The reader, then the answerability model (about 45 minutes on 2 cores, the reader's fit 25 of them):
+# The reader, the claim judge, then the answerability model (about 60 minutes on 2 cores; the reader's fit 25
+# of them, the judge's 17):
 # 1. the training tables (evals/training/tables.py): every training question's candidates in the cheap
 #    scorer's order through the real pipeline, each training document indexed once into the eval data directory;
 # 2. the reader fine-tuned from the packaged MiniLM on them (evals/training/reader_train.py), written to
 #    qa_service/answering/data/reader/ with its configuration and validation figures;
-# 3. the answerability model, its features read through the pipeline with that reader over the eval indexes,
+# 3. the claim judge fine-tuned from the packaged MiniLM on the training claim pairs (evals/training/judge_train.py),
+#    its threshold chosen on the validation documents' pairs, written to qa_service/answering/data/judge/;
+# 4. the answerability model, its features read through the pipeline with that reader over the eval indexes,
 #    fitted on the dev splits only (evals/train.py -> qa_service/answering/data/answerability.json and
 #    evals/training/answerability.jsonl; `qa-service eval train --no-featurize` refits the committed features).
 train: setup system-deps
 	$(EVAL_ENV) $(BIN)/qa-service eval training-tables
 	$(EVAL_ENV) $(BIN)/qa-service eval train-reader
+	$(EVAL_ENV) $(BIN)/qa-service eval train-judge
 	$(EVAL_ENV) $(BIN)/qa-service eval train
 
 # The reader fine-tuned in one pass over the training tables, measured at 250/500/1k/2k/all questions on the

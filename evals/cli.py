@@ -369,15 +369,15 @@ def feedback_candidates(
 
 
 @contextmanager
-def _fine_tuning_progress() -> Iterator[Callable[[int, int, float], None]]:
-    """A progress bar over the reader's steps, with the loss; yields the step callback."""
+def _fine_tuning_progress(model: str = "the reader") -> Iterator[Callable[[int, int, float], None]]:
+    """A progress bar over a fine-tuning's steps, with the loss; yields the step callback."""
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
     ) as p:
-        task = p.add_task("fine-tuning the reader", total=None)
+        task = p.add_task(f"fine-tuning {model}", total=None)
 
         def step(done: int, total: int, loss: float) -> None:
-            p.update(task, completed=done, total=total, description=f"fine-tuning the reader (loss {loss:.3f})")
+            p.update(task, completed=done, total=total, description=f"fine-tuning {model} (loss {loss:.3f})")
 
         yield step
 
@@ -395,6 +395,18 @@ def reader_curve() -> None:
         points = learning_curve(FitConfig(), on_step=step)
     for point in points:
         console.print_json(json.dumps({k: v for k, v in point.items() if k != "config"}))
+
+
+@eval_app.command("train-judge")
+def train_judge() -> None:
+    """Fine-tune the claim judge on the training corpus's claim pairs (JudgeConfig's defaults), choose its
+    threshold on the validation documents' pairs and write qa_service/answering/data/judge/ (`make train`)."""
+    from evals.training.judge_train import JudgeConfig, train_and_save
+    from qa_service.answering.judge import JUDGE_DIR
+
+    with _fine_tuning_progress("the claim judge") as step:
+        content = train_and_save(JudgeConfig(), JUDGE_DIR, step)
+    console.print_json(json.dumps({k: content[k] for k in ("threshold", "validation")}))
 
 
 @eval_app.command("train-reader")

@@ -13,6 +13,7 @@ from qa_service.answering.answerability import AnswerabilityModel, ModelRefuser,
 from qa_service.answering.answerer import Answerer
 from qa_service.answering.claims import ClaimLookup
 from qa_service.answering.evidence import DocumentCache, EvidenceRanker
+from qa_service.answering.judge import ClaimJudge
 from qa_service.answering.prompts import PromptTemplate
 from qa_service.answering.reader import Reader
 from qa_service.chroma_client import open_chroma_client
@@ -80,17 +81,19 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None, refu
         reader=reader,
         reader_candidates=settings.answering.reader_candidates,
     )
+    llm = build_llm(settings.llm)
     answerer = Answerer(
         retriever=retriever,
         ranker=ranker,
         refuser=refuser or build_refuser(settings),
-        llm=build_llm(settings.llm),
+        llm=llm,
         system_prompt=PromptTemplate(settings.prompts_dir / "answer_system.txt"),
         user_prompt=PromptTemplate(settings.prompts_dir / "answer_user.txt"),
         max_tokens=settings.llm.max_tokens,
         claims=ClaimLookup(documents=documents, chunk_at=store.chunk_at),
         refuse_requests=settings.answering.refuse_requests,
         correct_premises=settings.answering.correct_premises,
+        judge=ClaimJudge.load() if llm is not None else None,  # it verifies what an LLM writes
     )
     ingestor = Ingestor(
         store=store,

@@ -14,6 +14,7 @@ from qa_service.answering.conflicts import Conflict, find_conflicts
 from qa_service.answering.evidence import EvidenceRanker
 from qa_service.answering.extractive import extractive_answer, select_extractive_evidence
 from qa_service.answering.followup import Turn, rewrite_followup
+from qa_service.answering.judge import ClaimJudge
 from qa_service.answering.policy import EVIDENCE_FOR_LLM, TOPIC_SHARE
 from qa_service.answering.prompts import PromptTemplate, escape_delimiters
 from qa_service.answering.question import QuestionAnalysis, analyze_question
@@ -106,7 +107,12 @@ class Answerer:
         claims: ClaimLookup | None = None,
         refuse_requests: bool = False,
         correct_premises: bool = False,
+        judge: ClaimJudge | None = None,
     ) -> None:
+        """``judge``: the claim judge that verifies generated answers; needed when ``llm`` is set."""
+        if llm is not None and judge is None:
+            raise ValueError("an answerer with an LLM needs the claim judge to verify its answers")
+        self._judge = judge
         self._correct_premises = correct_premises
         self._claims = claims
         self._refuse_requests = refuse_requests
@@ -131,6 +137,7 @@ class Answerer:
             claims=self._claims,
             refuse_requests=self._refuse_requests,
             correct_premises=self._correct_premises,
+            judge=self._judge,
         )
 
     @property
@@ -286,7 +293,8 @@ class Answerer:
             log.warning("the LLM is unavailable, answering extractively: %s", exc.message)
             result.fallback_reason = LLM_UNAVAILABLE
             return result
-        verification = verify_answer(output, passages, question)
+        assert self._judge is not None  # checked at construction: an LLM comes with the judge
+        verification = verify_answer(output, passages, question, self._judge)
         if verification.passed:
             # Attribution and the sides of a conflict come from the stored claims, not from the model.
             parts = [

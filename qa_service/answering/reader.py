@@ -7,8 +7,8 @@ One network, three heads over the packaged all-MiniLM-L6-v2 encoder (its first f
   cheap scorer (BENCHMARKS.md);
 - ``span``: start and end logits per token, SQuAD-style, for the short answer: trained, not served (its
   exact matches were no better than the short-answer rules');
-- ``support``: whether cited evidence supports a claim sentence: trained as a claim judge, not served (it
-  does not yet tell a negated claim from its evidence; verify.py keeps its lexical checks, BENCHMARKS.md).
+- ``support``: whether cited evidence supports a claim sentence: trained alongside, not served; the claim
+  judge verify.py asks is a network of its own (``judge.py``), which does that better (BENCHMARKS.md).
 
 Trained by ``make train`` (``evals/training/reader_fit.py``) on the training corpus (``evals/training/``);
 the weights and their configuration are ``data/reader/``. Loaded once, in the lifespan, never at import.

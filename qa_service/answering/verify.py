@@ -1,10 +1,12 @@
-"""Check that every sentence of a generated answer is supported by the evidence it cites."""
+"""Check that every sentence of a generated answer is supported by the evidence it cites: its numbers and
+names are there, most of its terms are, and the claim judge (``judge.py``) does not find it unsupported."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
+from qa_service.answering.judge import ClaimJudge
 from qa_service.answering.policy import MIN_TERM_SUPPORT
 from qa_service.answering.question import QuestionAnalysis, holds_answer_type
 from qa_service.answering.untrusted import addresses_reader
@@ -49,8 +51,8 @@ def parse_cited_sentences(answer: str) -> list[CitedSentence]:
     return out
 
 
-def sentence_support(sentence: str, spans: list[str], question: QuestionAnalysis) -> list[str]:
-    """Problems that make ``sentence`` unsupported by ``spans`` (empty list: supported)."""
+def lexical_problems(sentence: str, spans: list[str], question: QuestionAnalysis) -> list[str]:
+    """What the words show: numbers or names the cited spans lack, or too few of the sentence's terms."""
     evidence = " ".join(spans)
     problems: list[str] = []
     missing_numbers = numbers(sentence) - numbers(evidence)
@@ -69,7 +71,17 @@ def sentence_support(sentence: str, spans: list[str], question: QuestionAnalysis
     return problems
 
 
-def verify_answer(answer: str, evidence: list[Evidence], question: QuestionAnalysis) -> Verification:
+def sentence_support(sentence: str, spans: list[str], question: QuestionAnalysis, judge: ClaimJudge) -> list[str]:
+    """Problems that make ``sentence`` unsupported by ``spans`` (empty list: supported): the lexical checks,
+    then the claim judge, which catches what words cannot show (a negation, a swapped option) in a sentence
+    made of the evidence's own words."""
+    problems = lexical_problems(sentence, spans, question)
+    if not problems and not judge.supported(sentence, spans):
+        problems.append("the claim judge finds it unsupported by the cited evidence")
+    return problems
+
+
+def verify_answer(answer: str, evidence: list[Evidence], question: QuestionAnalysis, judge: ClaimJudge) -> Verification:
     """Every sentence must cite valid evidence numbers and be supported by the spans it cites.
 
     A sentence without a marker is accepted only if exactly the best-supporting single passage
@@ -90,11 +102,11 @@ def verify_answer(answer: str, evidence: list[Evidence], question: QuestionAnaly
             problems.append(f"{sentence.text!r}: cites missing evidence {invalid}")
             continue
         if not cites:
-            cites = _best_supporting(sentence.text, evidence, question)
+            cites = _best_supporting(sentence.text, evidence, question, judge)
             if not cites:
                 problems.append(f"{sentence.text!r}: no citation and no single passage supports it")
                 continue
-        issues = sentence_support(sentence.text, [evidence[n - 1].text for n in cites], question)
+        issues = sentence_support(sentence.text, [evidence[n - 1].text for n in cites], question, judge)
         problems.extend(f"{sentence.text!r}: {issue}" for issue in issues)
         checked.append(CitedSentence(sentence.text, tuple(dict.fromkeys(cites))))
     if question.answer_type != "other" and not any(holds_answer_type(question, s.text) for s in checked):
@@ -102,8 +114,10 @@ def verify_answer(answer: str, evidence: list[Evidence], question: QuestionAnaly
     return Verification(not problems, checked, problems)
 
 
-def _best_supporting(sentence: str, evidence: list[Evidence], question: QuestionAnalysis) -> tuple[int, ...]:
+def _best_supporting(
+    sentence: str, evidence: list[Evidence], question: QuestionAnalysis, judge: ClaimJudge
+) -> tuple[int, ...]:
     for n, item in enumerate(evidence, 1):
-        if not sentence_support(sentence, [item.text], question):
+        if not sentence_support(sentence, [item.text], question, judge):
             return (n,)
     return ()

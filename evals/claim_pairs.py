@@ -1,0 +1,47 @@
+"""Held-out claim pairs (``evals/datasets/claim_pairs.test.jsonl``): (claim, cited evidence, supported or not)
+over eval-corpus documents, which the claim judge (``qa_service/answering/judge.py``) never trained on and
+whose cases nobody tuned on. Unsupported claims caught and faithful paraphrases accepted are read for the
+verifier as served (the lexical checks, then the judge: ``verify.sentence_support``) beside the lexical
+checks alone and the judge at its own best threshold; the test split is gated in thresholds.toml
+(``[claim_pairs]``). Only aggregates are reported."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from qa_service.answering.judge import ClaimJudge
+from qa_service.answering.question import analyze_question
+from qa_service.answering.verify import lexical_problems
+
+DATASETS = Path(__file__).parent / "datasets"
+
+
+def load_pairs(split: str) -> list[dict[str, Any]]:
+    path = DATASETS / f"claim_pairs.{split}.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _figures(kept: list[bool], pairs: list[dict[str, Any]]) -> dict[str, float]:
+    unsupported = [k for k, p in zip(kept, pairs, strict=True) if not p["supported"]]
+    faithful = [k for k, p in zip(kept, pairs, strict=True) if p["supported"]]
+    return {
+        "unsupported_caught": round(sum(not k for k in unsupported) / max(1, len(unsupported)), 3),
+        "paraphrases_accepted": round(sum(faithful) / max(1, len(faithful)), 3),
+    }
+
+
+def figures(split: str, judge: ClaimJudge) -> dict[str, Any]:
+    pairs = load_pairs(split)
+    neutral = analyze_question("What do the documents say?")
+    lexical = [not lexical_problems(p["claim"], p["evidence"], neutral) for p in pairs]
+    support = judge.support([p["claim"] for p in pairs], [p["evidence"] for p in pairs])
+    alone = float(judge.config["alone_threshold"])
+    return {
+        "pairs": len(pairs),
+        "verifier": _figures([w and s >= judge.threshold for w, s in zip(lexical, support, strict=True)], pairs),
+        "lexical": _figures(lexical, pairs),
+        "judge_alone": _figures([s >= alone for s in support], pairs),
+    }

@@ -1,0 +1,208 @@
+"""Fine-tune the claim judge (``qa_service/answering/judge.py``) from the packaged all-MiniLM-L6-v2.
+
+It reads (claim, the evidence it cites) and learns whether the evidence supports the claim, from the training
+documents' claim pairs (``evals/training/claims/``, train split) and pairs made from their supported ones:
+- the claim or its first evidence sentence negated ("is" → "is not", "cannot" → "can"): unsupported;
+- a number in it changed: unsupported;
+- the evidence sentence itself as a claim: supported.
+The validation documents' pairs choose the operating point and are never trained on. The judge backs
+verify.py's lexical checks, so it is served at the threshold that turns down at most 3 % of the validation
+paraphrases; its own best point (caught and accepted as high as they go together) is recorded beside it.
+The word-piece table stays as packaged (frozen), so only the rest of the network is written (``data/judge/``,
+fp16).
+Deterministic for a given corpus and seed (one thread order on the CPU).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import random
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evals.training.data import ClaimKind, ClaimPair
+from evals.training.reader_train import lexical_figures, split_claims
+from qa_service.answering.judge import WORD_EMBEDDINGS, base_model_path, encode_claims
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeConfig:
+    epochs: float = 3.0
+    learning_rate: float = 4e-5
+    warmup: float = 0.1
+    batch: int = 16
+    weight_decay: float = 0.01
+    seed: int = 0
+    made_pairs: bool = True  # negations, swapped numbers and evidence copies made from the supported pairs
+
+
+_NEGATED = re.compile(
+    r"\b(?:is|are|was|were|can|will|must|should|may|does|do|did|has|have|could|would)(?:\s+not\b|n't)|\bcannot\b"
+)
+_AUXILIARY = re.compile(r"\b(?:is|are|was|were|can|will|must|should|may|does|do|did|has|have|could|would)\b")
+_NUMBER = re.compile(r"\b\d+\b")
+
+
+def negated(text: str) -> str | None:
+    """``text`` with its first negation removed ("cannot" → "can"), else "not" after its first auxiliary."""
+    found = _NEGATED.search(text)
+    if found is not None:
+        positive = found.group(0).replace("cannot", "can").replace("n't", "").replace(" not", "")
+        return text[: found.start()] + positive + text[found.end() :]
+    found = _AUXILIARY.search(text)
+    return None if found is None else text[: found.end()] + " not" + text[found.end() :]
+
+
+def renumbered(text: str, rng: random.Random) -> str | None:
+    numbers = list(_NUMBER.finditer(text))
+    if not numbers:
+        return None
+    found = rng.choice(numbers)
+    n = int(found.group(0))
+    return text[: found.start()] + str(n * 2 if n > 1 else n + 2) + text[found.end() :]
+
+
+def made_pairs(claims: Sequence[ClaimPair], seed: int) -> list[ClaimPair]:
+    """Pairs made from each supported pair's claim and first evidence sentence (see the module's doc)."""
+    rng = random.Random(seed + 1)
+    out: list[ClaimPair] = []
+    for c in claims:
+        if not c.supported:
+            continue
+        for n, text in enumerate((c.claim, c.evidence[0])):
+            made_kinds: tuple[tuple[ClaimKind, str | None], ...] = (
+                ("negation", negated(text)), ("swapped_number", renumbered(text, rng))
+            )  # fmt: skip
+            for kind, made in made_kinds:
+                if made is not None and made != text:
+                    out.append(dataclasses.replace(c, id=f"{c.id}-{kind}{n}", claim=made, supported=False, kind=kind))
+        out.append(dataclasses.replace(c, id=f"{c.id}-copy", claim=c.evidence[0], supported=True, kind="paraphrase"))
+    return out
+
+
+def fit_judge(
+    config: JudgeConfig, claims: Sequence[ClaimPair], on_step: Callable[[int, int, float], None] | None = None
+) -> Any:
+    """The network (transformers' BertForSequenceClassification, one logit) fine-tuned on ``claims``."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
+
+    torch.manual_seed(config.seed)
+    rng = random.Random(config.seed)
+    tokenizer = AutoTokenizer.from_pretrained(str(base_model_path()))
+    network = AutoModelForSequenceClassification.from_pretrained(str(base_model_path()), num_labels=1)
+    network.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+    pairs = list(claims) + (made_pairs(claims, config.seed) if config.made_pairs else [])
+    steps = math.ceil(len(pairs) / config.batch * config.epochs)
+    trained = [p for p in network.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trained, lr=config.learning_rate, weight_decay=config.weight_decay)
+    schedule = get_linear_schedule_with_warmup(optimizer, int(config.warmup * steps), steps)  # type: ignore[no-untyped-call]
+    loss_of = torch.nn.BCEWithLogitsLoss()
+    network.train()
+    order: list[int] = []
+    for step in range(steps):
+        if not order:
+            order = list(range(len(pairs)))
+            rng.shuffle(order)
+        batch = [pairs[order.pop()] for _ in range(min(config.batch, len(order)))]
+        encoded = encode_claims(tokenizer, [c.claim for c in batch], [c.evidence for c in batch])
+        target = torch.tensor([float(c.supported) for c in batch])
+        loss = loss_of(network(**encoded).logits[:, 0], target)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(trained, 1.0)
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad()
+        if on_step is not None:
+            on_step(step + 1, steps, loss.item())
+    return network.eval()
+
+
+def figures(p: np.ndarray, supported: np.ndarray, threshold: float) -> dict[str, float]:
+    """Unsupported claims caught and faithful ones accepted at ``threshold``."""
+    return {
+        "unsupported_caught": round(float(((p < threshold) & ~supported).sum() / max(1, (~supported).sum())), 3),
+        "paraphrases_accepted": round(float(((p >= threshold) & supported).sum() / max(1, supported.sum())), 3),
+        "claims": len(p),
+    }
+
+
+MAX_REJECTED_PARAPHRASES = 0.03  # the judge backs the lexical checks: it may turn down this share of faithful claims
+
+
+def alone_point(p: np.ndarray, supported: np.ndarray) -> float:
+    """The threshold (in steps of .05) that maximises the smaller of the two figures: the judge on its own."""
+    grid = [round(t, 2) for t in np.arange(0.1, 0.95, 0.05)]
+    return max(grid, key=lambda t: (min(figures(p, supported, t)["unsupported_caught"],
+                                        figures(p, supported, t)["paraphrases_accepted"]), -abs(t - 0.5)))  # fmt: skip
+
+
+def backing_point(p: np.ndarray, supported: np.ndarray) -> float:
+    """The highest threshold at which the judge turns down at most MAX_REJECTED_PARAPHRASES of the validation
+    paraphrases (the served point: behind the lexical checks, it only catches what they let through)."""
+    return round(float(np.quantile(p[supported], MAX_REJECTED_PARAPHRASES)), 4)
+
+
+def train_and_save(
+    config: JudgeConfig, folder: Path, on_step: Callable[[int, int, float], None] | None = None
+) -> dict[str, Any]:
+    """Fit on the train split, write ``folder``, and choose the threshold on the validation documents with the
+    judge as it is served (read back from ``folder``: fp16 weights, int8)."""
+    from safetensors.torch import save_file
+
+    network = fit_judge(config, split_claims("train"), on_step)
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().half().contiguous() for k, v in network.state_dict().items() if k != WORD_EMBEDDINGS}
+    save_file(state, str(folder / "judge.safetensors"))
+    content: dict[str, Any] = {
+        "about": "the claim judge (qa_service/answering/judge.py), fine-tuned from the packaged all-MiniLM-L6-v2 "
+        "by `make train` (evals/training/judge_train.py) on evals/training/claims (train split); served int8 at "
+        "`threshold`, chosen on the validation documents' claim pairs; validation_sample is what "
+        "tests/test_judge.py checks",
+        "encoder": network.config.to_dict(),
+        "serve_int8": True,
+        "threshold": 0.5,
+        "training": {**dataclasses.asdict(config), "claims": len(split_claims("train"))},
+    }
+    (folder / "judge.json").write_text(json.dumps(content, indent=1) + "\n", encoding="utf-8")
+    return record_validation(folder)
+
+
+def record_validation(folder: Path) -> dict[str, Any]:
+    """Choose the threshold of the judge in ``folder`` on the validation documents' pairs, as it is served,
+    and record it with the validation figures and a sample for tests/test_judge.py in its judge.json."""
+    from qa_service.answering.judge import ClaimJudge
+    from qa_service.answering.question import analyze_question
+    from qa_service.answering.verify import lexical_problems
+
+    content: dict[str, Any] = json.loads((folder / "judge.json").read_text(encoding="utf-8"))
+    validation = split_claims("validation")
+    p = np.asarray(ClaimJudge(folder).support([c.claim for c in validation], [c.evidence for c in validation]))
+    supported = np.asarray([c.supported for c in validation])
+    threshold, alone = backing_point(p, supported), alone_point(p, supported)
+    neutral = analyze_question("What do the documents say?")
+    lexical = np.asarray([not lexical_problems(c.claim, list(c.evidence), neutral) for c in validation])
+    served = lexical & (p >= threshold)
+    right = {k: [bool(kept) == c.supported for kept, c in zip(served, validation, strict=True) if c.kind == k]
+             for k in sorted({c.kind for c in validation})}  # fmt: skip
+    content["threshold"] = threshold
+    content["alone_threshold"] = alone
+    content["validation"] = {
+        "verifier": figures(served.astype(float), supported, 0.5),
+        "lexical": lexical_figures(validation),
+        "judge_alone": figures(p, supported, alone),
+        "verifier_by_kind": {k: round(float(np.mean(v)), 3) for k, v in right.items()},
+    }
+    every = max(1, len(validation) // 12)
+    content["validation_sample"] = [
+        {"id": c.id, "p": round(float(pi), 4)} for c, pi in list(zip(validation, p, strict=True))[::every][:12]
+    ]
+    (folder / "judge.json").write_text(json.dumps(content, indent=1) + "\n", encoding="utf-8")
+    return content
