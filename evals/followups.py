@@ -1,6 +1,7 @@
 """The follow-up suite: two-turn conversations whose second question lacks its subject
 (evals/datasets/followups.{dev,test}.jsonl, written from the gettext, Node.js and FHS corpora's text, and
-followups.dev2.jsonl from the man pages, python-docs and R).
+followups.dev2.jsonl from the man pages, python-docs and R; dev3 to dev5 and two standalone files from python-docs and
+Node.js).
 
 A rewrite is right when it holds every one of the case's ``rewrite_terms``: the words any correct standalone
 question must carry over from the first turn (the omitted subject, or the swapped-in one and what is asked
@@ -32,7 +33,11 @@ def load_cases(split: str) -> list[dict[str, Any]]:
 
 
 def rewritten_right(case: dict[str, Any]) -> bool:
+    """The rewrite holds every ``rewrite_terms`` entry; a follow-up that stands alone (``stands_alone``) is right
+    when it is left as it is."""
     standalone = rewrite_followup(case["question"], [Message(**m) for m in case["history"]])
+    if case.get("stands_alone"):
+        return standalone is None
     return standalone is not None and all(t.lower() in standalone.lower() for t in case["rewrite_terms"])
 
 

@@ -13,7 +13,7 @@ from evals.gate import THRESHOLDS_FILE
 from qa_service.answering.followup import rewrite_followup
 
 
-@pytest.mark.parametrize("split", ["test", "dev", "dev2", "dev3"])
+@pytest.mark.parametrize("split", ["test", "dev", "dev2", "dev3", "dev4", "dev5", "standalone", "standalone2"])
 def test_the_follow_up_suite_meets_its_gate(split: str) -> None:
     floor = tomllib.loads(THRESHOLDS_FILE.read_text(encoding="utf-8"))["followups"][split]["min_rewritten_right"]
     measured = figures(split)
@@ -72,6 +72,14 @@ def test_that_and_which_of_those_point_at_what_the_answer_named() -> None:
 def test_a_number_takes_the_place_of_a_number() -> None:
     history = _history("What does exit status 4 mean for wget?", "Network failure. [1]")
     assert rewrite_followup("And 8?", history) == "What does exit status 8 mean for wget?"
+
+
+def test_a_follow_up_that_names_nothing_asks_about_the_previous_subject() -> None:
+    history = _history("What does tar -z do?", "It filters the archive through gzip. [1]")
+    assert rewrite_followup("default compression level?", history) == "Default compression level, for tar -z?"
+    assert rewrite_followup("is the output deterministic?", history) == "Is the output deterministic, for tar -z?"
+    assert rewrite_followup("Does gzip keep the original file?", history) is None  # names its own subject
+    assert rewrite_followup("How does tar handle sparse files?", history) is None  # shares a word: stands alone
 
 
 def test_a_question_that_stands_alone_is_left_alone() -> None:

@@ -15,6 +15,8 @@ and a wrong rewrite silently answers a different question. These shapes are unde
   cap on that list?": the pronoun or demonstrative is replaced by what the previous turn was about (the way
   or the name the answer gave to "How do I ...?" / "Which setting ...?", what "What does X do?" asked about,
   a code-like name, a person's or group's name), keeping the previous question's scope ("In less, ...");
+- an ellipsis, a short follow-up that names nothing of its own ("any upper limit on n?", "default size of the
+  statement cache?"): the previous turn's subject added ("..., for itertools.tee()?");
 - anything else stands alone (None).
 """
 
@@ -26,7 +28,15 @@ from typing import Protocol
 
 from qa_service.answering.lexicon import PLACE_WORDS
 from qa_service.domain import CITATION_MARKER
+from qa_service.text import stem_terms
 
+_ELIDED_MAX_WORDS = 10  # a follow-up that omits its subject is short, or has no verb
+_BARE_SUBJECT = re.compile(
+    r"^\s*(?:and\s+)?(?:does|do|did|is|are|was|were|can|could|will|would|should|has|have)\s+"
+    r"(?!(?:the|a|an|there|i|you|we|it|they|this|that|these|those|my|your|its|their|any|some|all|each)\b)"
+    r"[a-z][\w-]*\s+[a-z]",
+    re.I,
+)
 _PRONOUN = re.compile(r"\b(he|him|his|she|her|hers|they|them|their|it|its|this one|that one|one)\b", re.I)
 _PERSONAL = {"he", "him", "his", "she", "her", "hers"}
 _POSSESSIVE = {"his", "her", "its", "their"}
@@ -128,7 +138,7 @@ def _resolved(question: str, previous: str, history: Sequence[Turn]) -> str | No
         return f"{previous.strip().rstrip('?')}{named} — {question[:1].lower()}{question[1:]}"
     demonstrative = _DEMONSTRATIVE.search(question)
     if pronoun is None and demonstrative is None:
-        return None
+        return _elided(question, previous, history)
     if pronoun is None or (demonstrative is not None and demonstrative.start() < pronoun.start()):
         assert demonstrative is not None
         referent = _referent("it", previous, history)
@@ -146,6 +156,24 @@ def _resolved(question: str, previous: str, history: Sequence[Turn]) -> str | No
     if not _VERB.search(standalone) and not re.match(r"\s*(?:what|which|who|when|where|why|how)\b", standalone, re.I):
         standalone = f"What is {standalone}"  # "And its default?" -> "What is recvBufferSize's default?"
     return _scoped(standalone, previous)
+
+
+def _elided(question: str, previous: str, history: Sequence[Turn]) -> str | None:
+    """A follow-up that names nothing of its own asks about the previous turn's subject: "any upper limit on
+    n?", "default size of the statement cache?" -> "..., for itertools.tee()?". It names something of its own
+    when it holds a code-like name or a person's name, or shares a content word with the previous question
+    ("How do I create a temporary directory?" after "... a temporary file?"); a long question with a verb is
+    taken to stand alone."""
+    if _CODE.search(question) or _names(question) or set(stem_terms(question)) & set(stem_terms(previous)):
+        return None
+    if len(question.split()) > _ELIDED_MAX_WORDS and _VERB.search(question):
+        return None
+    if _BARE_SUBJECT.match(question):  # "Does hashlib support bcrypt?": a bare noun as subject is a name
+        return None
+    referent = _referent("it", previous, history)
+    if referent is None:
+        return None
+    return f"{_LEAD.sub('', question).strip().rstrip(' ?')}, for {referent}?"
 
 
 def _demonstrated(noun: str | None, referent: str, history: Sequence[Turn]) -> str:
