@@ -32,8 +32,9 @@ CLAIMS_DIR = DATA_DIR / "claims"
 QuestionKind = Literal["answerable", "multi_sentence", "near_miss", "false_premise", "instruction"]
 ClaimKind = Literal[
     "paraphrase", "negation", "swapped_number", "swapped_unit", "swapped_entity", "swapped_option",
-    "unsupported_addition", "partial", "wrong_citation",
+    "unsupported_addition", "partial", "wrong_citation", "restatement", "dropped_condition",
 ]  # fmt: skip
+SUPPORTED_CLAIM_KINDS = frozenset({"paraphrase", "restatement"})
 AnswerType = Literal["number", "date", "person", "place", "duration", "value", "name", "other"]
 ANSWERABLE_KINDS = ("answerable", "multi_sentence")
 Span = tuple[int, int]
@@ -192,9 +193,9 @@ def check_claims(claims: list[ClaimPair], texts: dict[str, str]) -> list[str]:
             continue
         if c.kind not in get_args(ClaimKind):
             problems.add(c.id, f"unknown kind {c.kind!r}")
-        if c.kind == "paraphrase" and not c.supported:
-            problems.add(c.id, "a paraphrase is supported")
-        if c.kind != "paraphrase" and c.supported:
+        if c.kind in SUPPORTED_CLAIM_KINDS and not c.supported:
+            problems.add(c.id, f"a {c.kind} claim is supported")
+        if c.kind not in SUPPORTED_CLAIM_KINDS and c.supported:
             problems.add(c.id, f"a {c.kind} claim is not supported by its evidence")
         if not c.evidence:
             problems.add(c.id, "a claim cites at least one evidence string")

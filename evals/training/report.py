@@ -12,17 +12,15 @@ import statistics
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import get_args
 
-from evals.training.data import ANSWERABLE_KINDS, ClaimPair, TrainingQuestion, load_claims, load_questions
+from evals.training.data import ANSWERABLE_KINDS, ClaimKind, ClaimPair, TrainingQuestion, load_claims, load_questions
 from evals.training.documents import BY_NAME, DOCUMENTS
 
 README = Path(__file__).parent / "README.md"
 BEGIN, END = "<!-- counts: begin (python -m evals.training.report --write) -->", "<!-- counts: end -->"
 QUESTION_KINDS = ("answerable", "multi_sentence", "near_miss", "false_premise", "instruction")
-CLAIM_KINDS = (
-    "paraphrase", "negation", "swapped_number", "swapped_unit", "swapped_entity", "swapped_option",
-    "unsupported_addition", "partial", "wrong_citation",
-)  # fmt: skip
+CLAIM_KINDS = get_args(ClaimKind)
 DOCUMENT_KINDS = tuple(dict.fromkeys(d.kind for d in DOCUMENTS))
 
 
