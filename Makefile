@@ -66,8 +66,8 @@ unit: setup system-deps
 eval: setup system-deps
 	$(EVAL_ENV) $(BIN)/qa-service eval --baseline gated --out eval-out
 
-# The reader, the claim judge, then the answerability model (about 60 minutes on 2 cores; the reader's fit 25
-# of them, the judge's 17):
+# The reader, the claim judge, then the answerability model (about 80 minutes on 2 cores; the reader's fit 25
+# of them, the judge's 36):
 # 1. the training tables (evals/training/tables.py): every training question's candidates in the cheap
 #    scorer's order through the real pipeline, each training document indexed once into the eval data directory;
 # 2. the reader fine-tuned from the packaged MiniLM on them (evals/training/reader_train.py), written to

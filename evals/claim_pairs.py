@@ -1,9 +1,9 @@
 """Held-out claim pairs (``evals/datasets/claim_pairs.test.jsonl``): (claim, cited evidence, supported or not)
 over eval-corpus documents, which the claim judge (``qa_service/answering/judge.py``) never trained on and
 whose cases nobody tuned on. Unsupported claims caught and faithful paraphrases accepted are read for the
-verifier as served (the lexical checks, then the judge: ``verify.sentence_support``) beside the lexical
-checks alone and the judge at its own best threshold; the test split is gated in thresholds.toml
-(``[claim_pairs]``). Only aggregates are reported."""
+verifier as served (the claim judge at its threshold: ``verify.sentence_support``) beside the lexical checks it
+replaced (``evals/lexical_verifier.py``); the test split is gated in thresholds.toml (``[claim_pairs]``). Only
+aggregates are reported."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from evals.lexical_verifier import lexical_problems
 from qa_service.answering.judge import ClaimJudge
-from qa_service.answering.question import analyze_question
-from qa_service.answering.verify import lexical_problems
+from qa_service.answering.verify import sentence_support
 
 DATASETS = Path(__file__).parent / "datasets"
 
@@ -35,13 +35,9 @@ def _figures(kept: list[bool], pairs: list[dict[str, Any]]) -> dict[str, float]:
 
 def figures(split: str, judge: ClaimJudge) -> dict[str, Any]:
     pairs = load_pairs(split)
-    neutral = analyze_question("What do the documents say?")
-    lexical = [not lexical_problems(p["claim"], p["evidence"], neutral) for p in pairs]
-    support = judge.support([p["claim"] for p in pairs], [p["evidence"] for p in pairs])
-    alone = float(judge.config["alone_threshold"])
+    served = [not sentence_support(p["claim"], p["evidence"], judge) for p in pairs]
     return {
         "pairs": len(pairs),
-        "verifier": _figures([w and s >= judge.threshold for w, s in zip(lexical, support, strict=True)], pairs),
-        "lexical": _figures(lexical, pairs),
-        "judge_alone": _figures([s >= alone for s in support], pairs),
+        "verifier": _figures(served, pairs),
+        "lexical": _figures([not lexical_problems(p["claim"], p["evidence"]) for p in pairs], pairs),
     }

@@ -5,9 +5,10 @@ documents' claim pairs (``evals/training/claims/``, train split) and pairs made 
 - the claim or its first evidence sentence negated ("is" → "is not", "cannot" → "can"): unsupported;
 - a number in it changed: unsupported;
 - the evidence sentence itself as a claim: supported.
-The validation documents' pairs choose the operating point and are never trained on. The judge backs
-verify.py's lexical checks, so it is served at the threshold that turns down at most 3 % of the validation
-paraphrases; its own best point (caught and accepted as high as they go together) is recorded beside it.
+The validation documents' pairs choose the operating point and are never trained on: the threshold at which
+unsupported claims caught and faithful ones accepted are as high as they go together, as verify.py serves it (a
+name the evidence lacks fails first, then the judge decides); the lexical checks it replaced
+(evals/lexical_verifier.py) are measured beside it.
 The word-piece table stays as packaged (frozen), so only the rest of the network is written (``data/judge/``,
 fp16).
 Deterministic for a given corpus and seed (one thread order on the CPU).
@@ -73,6 +74,7 @@ def made_pairs(claims: Sequence[ClaimPair], seed: int) -> list[ClaimPair]:
     """Pairs made from each supported pair's claim and first evidence sentence (see the module's doc)."""
     rng = random.Random(seed + 1)
     out: list[ClaimPair] = []
+    copied: set[str] = set()
     for c in claims:
         if not c.supported:
             continue
@@ -83,7 +85,10 @@ def made_pairs(claims: Sequence[ClaimPair], seed: int) -> list[ClaimPair]:
             for kind, made in made_kinds:
                 if made is not None and made != text:
                     out.append(dataclasses.replace(c, id=f"{c.id}-{kind}{n}", claim=made, supported=False, kind=kind))
-        out.append(dataclasses.replace(c, id=f"{c.id}-copy", claim=c.evidence[0], supported=True, kind="paraphrase"))
+        if c.evidence[0] not in copied:  # restatements cite one sentence several times: one copy of it
+            copied.add(c.evidence[0])
+            copy = dataclasses.replace(c, id=f"{c.id}-copy", claim=c.evidence[0], supported=True, kind="paraphrase")
+            out.append(copy)
     return out
 
 
@@ -134,20 +139,11 @@ def figures(p: np.ndarray, supported: np.ndarray, threshold: float) -> dict[str,
     }
 
 
-MAX_REJECTED_PARAPHRASES = 0.03  # the judge backs the lexical checks: it may turn down this share of faithful claims
-
-
-def alone_point(p: np.ndarray, supported: np.ndarray) -> float:
-    """The threshold (in steps of .05) that maximises the smaller of the two figures: the judge on its own."""
+def served_point(p: np.ndarray, supported: np.ndarray) -> float:
+    """The threshold (in steps of .05) that maximises the smaller of caught and accepted, as verify.py serves it."""
     grid = [round(t, 2) for t in np.arange(0.1, 0.95, 0.05)]
     return max(grid, key=lambda t: (min(figures(p, supported, t)["unsupported_caught"],
                                         figures(p, supported, t)["paraphrases_accepted"]), -abs(t - 0.5)))  # fmt: skip
-
-
-def backing_point(p: np.ndarray, supported: np.ndarray) -> float:
-    """The highest threshold at which the judge turns down at most MAX_REJECTED_PARAPHRASES of the validation
-    paraphrases (the served point: behind the lexical checks, it only catches what they let through)."""
-    return round(float(np.quantile(p[supported], MAX_REJECTED_PARAPHRASES)), 4)
 
 
 def train_and_save(
@@ -177,27 +173,25 @@ def train_and_save(
 
 def record_validation(folder: Path) -> dict[str, Any]:
     """Choose the threshold of the judge in ``folder`` on the validation documents' pairs, as it is served,
-    and record it with the validation figures and a sample for tests/test_judge.py in its judge.json."""
+    and record it with the validation figures (the lexical checks it replaced beside them) and a sample for
+    tests/test_judge.py in its judge.json."""
     from qa_service.answering.judge import ClaimJudge
-    from qa_service.answering.question import analyze_question
-    from qa_service.answering.verify import lexical_problems
+    from qa_service.answering.verify import missing_names
 
     content: dict[str, Any] = json.loads((folder / "judge.json").read_text(encoding="utf-8"))
     validation = split_claims("validation")
     p = np.asarray(ClaimJudge(folder).support([c.claim for c in validation], [c.evidence for c in validation]))
     supported = np.asarray([c.supported for c in validation])
-    threshold, alone = backing_point(p, supported), alone_point(p, supported)
-    neutral = analyze_question("What do the documents say?")
-    lexical = np.asarray([not lexical_problems(c.claim, list(c.evidence), neutral) for c in validation])
-    served = lexical & (p >= threshold)
-    right = {k: [bool(kept) == c.supported for kept, c in zip(served, validation, strict=True) if c.kind == k]
+    named = np.asarray([not missing_names(c.claim, list(c.evidence)) for c in validation])
+    served = np.where(named, p, 0.0)  # verify.sentence_support: a missing name, else the judge
+    threshold = served_point(served, supported)
+    right = {k: [bool(pi >= threshold) == c.supported for pi, c in zip(served, validation, strict=True) if c.kind == k]
              for k in sorted({c.kind for c in validation})}  # fmt: skip
     content["threshold"] = threshold
-    content["alone_threshold"] = alone
     content["validation"] = {
-        "verifier": figures(served.astype(float), supported, 0.5),
+        "verifier": figures(served, supported, threshold),
+        "judge_alone": figures(p, supported, threshold),
         "lexical": lexical_figures(validation),
-        "judge_alone": figures(p, supported, alone),
         "verifier_by_kind": {k: round(float(np.mean(v)), 3) for k, v in right.items()},
     }
     every = max(1, len(validation) // 12)

@@ -94,13 +94,11 @@ def split_claims(split: str) -> list[ClaimPair]:
 
 
 def lexical_figures(claims: list[ClaimPair]) -> dict[str, float]:
-    """The lexical verifier (numbers, names, term overlap: ``verify.lexical_problems``) on the same claim
-    pairs: unsupported claims caught, paraphrases accepted."""
-    from qa_service.answering.question import analyze_question
-    from qa_service.answering.verify import lexical_problems
+    """The lexical checks the claim judge replaced (numbers, names, term overlap: ``evals/lexical_verifier.py``)
+    on the same claim pairs: unsupported claims caught, paraphrases accepted."""
+    from evals.lexical_verifier import lexical_problems
 
-    neutral = analyze_question("What do the documents say?")
-    passed = [not lexical_problems(c.claim, list(c.evidence), neutral) for c in claims]
+    passed = [not lexical_problems(c.claim, list(c.evidence)) for c in claims]
     unsupported = [p for p, c in zip(passed, claims, strict=True) if not c.supported]
     faithful = [p for p, c in zip(passed, claims, strict=True) if c.supported]
     return {

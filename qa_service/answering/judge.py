@@ -1,17 +1,17 @@
 """The claim judge: a MiniLM cross-encoder fine-tuned here, reading a claim with the evidence it cites and
 giving the probability that the evidence supports it.
 
-verify.py asks it of every sentence of a generated answer that passes the lexical checks (numbers and names
-found in the cited spans, most of its terms there), in every mode that verifies. It backs them: made of the
-evidence's own words, a negated claim or a swapped option passes them, and the judge catches many of those.
-It is served at the threshold that turns down at most 3 % of the validation documents' faithful claims; on
-its own it would turn down too many faithful claims that restate part of a long sentence (BENCHMARKS.md).
+verify.py asks it of every sentence of a generated answer that names no one the cited spans do not, in every
+mode that verifies: a sentence is supported when its probability reaches the threshold where unsupported
+claims caught and faithful ones accepted are highest together on the validation documents' pairs. It replaced
+the number and term-overlap checks, which a negated claim made of the evidence's own words passed and a
+faithful paraphrase in other words failed (BENCHMARKS.md).
 
 Trained by ``make train`` (``evals/training/judge_train.py``) from the packaged all-MiniLM-L6-v2 on the
-training corpus's claim pairs (``evals/training/claims/``), with negations and swapped numbers made from its
-own supported pairs. Its word-piece table is the packaged model's, frozen in training, so only the rest is
-committed (``data/judge/``) and the table is read from the package at load. Loaded once per process, at
-start-up, never at import.
+training corpus's claim pairs (``evals/training/claims/``), with negations, swapped numbers and invented
+attributions made from its own supported pairs. Its word-piece table is the packaged model's, frozen in
+training, so only the rest is committed (``data/judge/``) and the table is read from the package at load.
+Loaded once per process, at start-up, never at import.
 """
 
 from __future__ import annotations

@@ -50,6 +50,3 @@ SYNTHESIS_RATIO = 0.75  # further sentences are quoted when they score this clos
 SYNTHESIS_POOL = 8  # ... and are among this many best sentences
 MAX_SYNTHESIS = 3  # sentences in a synthesis answer (before the sides of a conflict)
 NEAR_DUPLICATE = 0.5  # share of content stems two sentences may have in common before one is dropped
-
-# Verification of generated answers (verify.py)
-MIN_TERM_SUPPORT = 0.6  # share of an answer sentence's content words that its cited spans must hold
