@@ -11,7 +11,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from evals.lexical_verifier import lexical_problems
+from evals.training.judge_train import figures as figures_at
 from qa_service.answering.judge import ClaimJudge
 from qa_service.answering.verify import sentence_support
 
@@ -24,20 +27,13 @@ def load_pairs(split: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.strip() and not line.startswith("#")]
 
 
-def _figures(kept: list[bool], pairs: list[dict[str, Any]]) -> dict[str, float]:
-    unsupported = [k for k, p in zip(kept, pairs, strict=True) if not p["supported"]]
-    faithful = [k for k, p in zip(kept, pairs, strict=True) if p["supported"]]
-    return {
-        "unsupported_caught": round(sum(not k for k in unsupported) / max(1, len(unsupported)), 3),
-        "paraphrases_accepted": round(sum(faithful) / max(1, len(faithful)), 3),
-    }
-
-
 def figures(split: str, judge: ClaimJudge) -> dict[str, Any]:
     pairs = load_pairs(split)
-    served = [not sentence_support(p["claim"], p["evidence"], judge) for p in pairs]
+    supported = np.asarray([p["supported"] for p in pairs])
+    served = np.asarray([not sentence_support(p["claim"], p["evidence"], judge) for p in pairs], dtype=float)
+    lexical = np.asarray([not lexical_problems(p["claim"], p["evidence"]) for p in pairs], dtype=float)
     return {
         "pairs": len(pairs),
-        "verifier": _figures(served, pairs),
-        "lexical": _figures([not lexical_problems(p["claim"], p["evidence"]) for p in pairs], pairs),
+        "verifier": figures_at(served, supported, 0.5),
+        "lexical": figures_at(lexical, supported, 0.5),
     }

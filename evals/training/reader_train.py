@@ -96,16 +96,13 @@ def split_claims(split: str) -> list[ClaimPair]:
 def lexical_figures(claims: list[ClaimPair]) -> dict[str, float]:
     """The lexical checks the claim judge replaced (numbers, names, term overlap: ``evals/lexical_verifier.py``)
     on the same claim pairs: unsupported claims caught, paraphrases accepted."""
-    from evals.lexical_verifier import lexical_problems
+    import numpy as np
 
-    passed = [not lexical_problems(c.claim, list(c.evidence)) for c in claims]
-    unsupported = [p for p, c in zip(passed, claims, strict=True) if not c.supported]
-    faithful = [p for p, c in zip(passed, claims, strict=True) if c.supported]
-    return {
-        "unsupported_caught": round(sum(not p for p in unsupported) / max(1, len(unsupported)), 3),
-        "paraphrases_accepted": round(sum(faithful) / max(1, len(faithful)), 3),
-        "claims": len(claims),
-    }
+    from evals.lexical_verifier import lexical_problems
+    from evals.training.judge_train import figures  # judge_train imports this module
+
+    passed = np.asarray([not lexical_problems(c.claim, list(c.evidence)) for c in claims], dtype=float)
+    return figures(passed, np.asarray([c.supported for c in claims]), 0.5)
 
 
 def fit_with_checkpoints(
