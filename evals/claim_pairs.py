@@ -1,7 +1,8 @@
 """Held-out claim pairs (``evals/datasets/claim_pairs.test.jsonl``): (claim, cited evidence, supported or not)
 over eval-corpus documents, which the claim judge (``qa_service/answering/judge.py``) never trained on and
 whose cases nobody tuned on. Unsupported claims caught and faithful paraphrases accepted are read for the
-verifier as served (the claim judge at its threshold: ``verify.sentence_support``) beside the lexical checks it
+verifier as served (the claim judge at its threshold: ``verify.sentence_support``; and at the strict point
+auto mode verifies at) beside the lexical checks it
 replaced (``evals/lexical_verifier.py``); the test split is gated in thresholds.toml (``[claim_pairs]``). Only
 aggregates are reported."""
 
@@ -31,9 +32,13 @@ def figures(split: str, judge: ClaimJudge) -> dict[str, Any]:
     pairs = load_pairs(split)
     supported = np.asarray([p["supported"] for p in pairs])
     served = np.asarray([not sentence_support(p["claim"], p["evidence"], judge) for p in pairs], dtype=float)
+    strict = np.asarray(
+        [not sentence_support(p["claim"], p["evidence"], judge, strict=True) for p in pairs], dtype=float
+    )
     lexical = np.asarray([not lexical_problems(p["claim"], p["evidence"]) for p in pairs], dtype=float)
     return {
         "pairs": len(pairs),
         "verifier": figures_at(served, supported, 0.5),
+        "verifier_strict": figures_at(strict, supported, 0.5),  # auto mode's
         "lexical": figures_at(lexical, supported, 0.5),
     }

@@ -118,12 +118,28 @@ def _client_with_llm_reply(
 
 def test_auto_mode_returns_a_verified_generated_answer(seeded_dir: Path, embedder: SentenceTransformerEmbedder) -> None:
     with _client_with_llm_reply(
-        seeded_dir, embedder, "More than 215 Druze civilians were killed [1].", "auto"
+        seeded_dir, embedder, "ISIS suicide bombers killed more than 215 Druze civilians in Sweida [1].", "auto"
     ) as llm_client:
         body = llm_client.post("/ask", json={"question": SWEIDA}).json()
     assert body["mode"] == "generative" and body["fallback_reason"] is None
-    assert body["answer"] == "More than 215 Druze civilians were killed [1]."
+    assert body["answer"] == "ISIS suicide bombers killed more than 215 Druze civilians in Sweida [1]."
     assert "215" in body["citations"][0]["quote"]
+
+
+def test_auto_verifies_at_the_strict_point_and_generative_at_the_served_one(
+    seeded_dir: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    """A faithful restatement of part of the sentence, which the judge finds supported with p .76: generative
+    (nothing to fall back on) answers with it at the served point (.30); auto quotes the sentence instead, since
+    it verifies at the strict point (.80), where it turns down more faithful restatements to let fewer wrong
+    answers through (BENCHMARKS.md)."""
+    reply = "More than 215 Druze civilians were killed [1]."
+    with _client_with_llm_reply(seeded_dir, embedder, reply, "auto") as llm_client:
+        auto = llm_client.post("/ask", json={"question": SWEIDA}).json()
+        generative = llm_client.post("/ask", json={"question": SWEIDA, "mode": "generative"}).json()
+    assert generative["mode"] == "generative" and generative["answer"] == reply
+    assert auto["mode"] == "extractive" and auto["fallback_reason"] == "verification_failed"
+    assert "215" in auto["answer"] and "Sweida" in auto["answer"]
 
 
 def test_auto_mode_falls_back_when_the_llm_invents_a_number(

@@ -26,10 +26,13 @@ def test_the_weights_fit_the_budget() -> None:
     assert (JUDGE_DIR / "judge.safetensors").stat().st_size <= 50 << 20
 
 
-def test_validation_figures_match_the_recorded_ones(judge: ClaimJudge) -> None:
+def test_validation_figures_match_the_recorded_ones() -> None:
+    """In fp32: the served int8 kernels differ between CPUs (with and without AVX-512 VNNI) and moved a sampled
+    pair's probability by .12; the served figures are held by the held-out gate below."""
+    fp32 = ClaimJudge(int8=False)
     by_id = {c.id: c for c in split_claims("validation")}
-    sample = RECORDED["validation_sample"]
-    support = judge.support([by_id[s["id"]].claim for s in sample], [by_id[s["id"]].evidence for s in sample])
+    sample = RECORDED["validation_sample_fp32"]
+    support = fp32.support([by_id[s["id"]].claim for s in sample], [by_id[s["id"]].evidence for s in sample])
     assert support == pytest.approx([s["p"] for s in sample], abs=2e-3)
 
 
@@ -41,6 +44,16 @@ def test_held_out_claim_pairs_meet_the_gate_and_beat_the_lexical_checks(judge: C
     assert measured["verifier"]["paraphrases_accepted"] >= gate["min_paraphrases_accepted"], measured
     assert measured["verifier"]["unsupported_caught"] > measured["lexical"]["unsupported_caught"], measured
     assert measured["verifier"]["paraphrases_accepted"] > measured["lexical"]["paraphrases_accepted"], measured
+    strict = measured["verifier_strict"]  # auto mode's point
+    assert strict["unsupported_caught"] >= gate["min_unsupported_caught_strict"], measured
+    assert strict["paraphrases_accepted"] >= gate["min_paraphrases_accepted_strict"], measured
+    assert strict["unsupported_caught"] > measured["verifier"]["unsupported_caught"], measured
+
+
+def test_the_strict_point_is_stricter_and_recorded() -> None:
+    assert RECORDED["strict_threshold"] > RECORDED["threshold"]
+    served, strict = RECORDED["validation"]["verifier"], RECORDED["validation"]["verifier_strict"]
+    assert strict["unsupported_caught"] >= 0.90 > served["unsupported_caught"]
 
 
 @pytest.mark.parametrize(

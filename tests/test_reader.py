@@ -22,10 +22,15 @@ def test_the_weights_are_small_enough_to_commit() -> None:
 
 
 def test_validation_figures_match_the_recorded_ones(reader: Reader) -> None:
-    recorded = json.loads((READER_DIR / "reader.json").read_text(encoding="utf-8"))["validation_sample"]
-    scored = score_sample(reader, SAMPLE_FILE)
-    assert round(gold_first(scored)[0], 3) == recorded["gold_first"]
-    assert round(unanswerable_auc(scored), 3) == recorded["unanswerable_auc"]
+    """To the recorded precision in fp32; as served (int8) within .01, since int8 kernels differ between CPUs
+    (with and without AVX-512 VNNI: the sample's unanswerable AUC .843 on one, .844 on another)."""
+    recorded = json.loads((READER_DIR / "reader.json").read_text(encoding="utf-8"))
+    fp32 = score_sample(Reader(int8=False), SAMPLE_FILE)
+    assert round(gold_first(fp32)[0], 3) == recorded["validation_sample_fp32"]["gold_first"]
+    assert round(unanswerable_auc(fp32), 3) == recorded["validation_sample_fp32"]["unanswerable_auc"]
+    served = score_sample(reader, SAMPLE_FILE)
+    assert gold_first(served)[0] == pytest.approx(recorded["validation_sample"]["gold_first"], abs=0.01)
+    assert unanswerable_auc(served) == pytest.approx(recorded["validation_sample"]["unanswerable_auc"], abs=0.01)
 
 
 @pytest.mark.xfail(

@@ -294,7 +294,9 @@ class Answerer:
             result.fallback_reason = LLM_UNAVAILABLE
             return result
         assert self._judge is not None  # checked at construction: an LLM comes with the judge
-        verification = verify_answer(output, passages, question, self._judge)
+        # auto quotes when verification fails, so a wrong "supported" costs more than a wrong "unsupported":
+        # it verifies at the judge's strict point (generative, with nothing to fall back on, at the served one)
+        verification = verify_answer(output, passages, question, self._judge, strict=fallback)
         if verification.passed:
             # Attribution and the sides of a conflict come from the stored claims, not from the model.
             parts = [

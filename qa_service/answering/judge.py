@@ -67,6 +67,9 @@ class ClaimJudge:
 
         self.config = json.loads((folder / "judge.json").read_text(encoding="utf-8"))
         self.threshold = float(self.config["threshold"])
+        # auto mode's point: it falls back to quoting when a sentence fails, so it verifies where most
+        # unsupported claims are caught (judge.json says how many, on the validation pairs)
+        self.strict_threshold = float(self.config.get("strict_threshold", self.threshold))
         base = base_model_path()
         self._tokenizer = AutoTokenizer.from_pretrained(str(base))
         network = BertForSequenceClassification(BertConfig.from_dict(self.config["encoder"]))
@@ -97,5 +100,6 @@ class ClaimJudge:
                 out.append(float(torch.sigmoid(logit)))
         return out
 
-    def supported(self, claim: str, spans: Sequence[str]) -> bool:
-        return self.support([claim], [spans])[0] >= self.threshold
+    def supported(self, claim: str, spans: Sequence[str], *, strict: bool = False) -> bool:
+        """At the served point, or at the strict one (``strict``: auto mode's)."""
+        return self.support([claim], [spans])[0] >= (self.strict_threshold if strict else self.threshold)

@@ -60,17 +60,24 @@ def missing_names(sentence: str, spans: list[str]) -> list[str]:
     return sorted(n for n in named if not mentions(n, evidence_words, strict=True))
 
 
-def sentence_support(sentence: str, spans: list[str], judge: ClaimJudge) -> list[str]:
+def sentence_support(sentence: str, spans: list[str], judge: ClaimJudge, *, strict: bool = False) -> list[str]:
     """Problems that make ``sentence`` unsupported by ``spans`` (empty list: supported): a name the spans lack,
-    else the claim judge's verdict."""
+    else the claim judge's verdict (at its strict point when ``strict``)."""
     missing = missing_names(sentence, spans)
     if missing:
         return [f"names not in the cited evidence: {missing}"]
-    return [] if judge.supported(sentence, spans) else ["the claim judge finds it unsupported by the cited evidence"]
+    return (
+        []
+        if judge.supported(sentence, spans, strict=strict)
+        else ["the claim judge finds it unsupported by the cited evidence"]
+    )
 
 
-def verify_answer(answer: str, evidence: list[Evidence], question: QuestionAnalysis, judge: ClaimJudge) -> Verification:
-    """Every sentence must cite valid evidence numbers and be supported by the spans it cites.
+def verify_answer(
+    answer: str, evidence: list[Evidence], question: QuestionAnalysis, judge: ClaimJudge, *, strict: bool = False
+) -> Verification:
+    """Every sentence must cite valid evidence numbers and be supported by the spans it cites (``strict``: by the
+    judge's strict point, for an answer that has a quote to fall back on).
 
     A sentence without a marker is accepted only if exactly the best-supporting single passage
     supports it; the marker is then added, so the returned sentences always carry citations.
@@ -90,11 +97,11 @@ def verify_answer(answer: str, evidence: list[Evidence], question: QuestionAnaly
             problems.append(f"{sentence.text!r}: cites missing evidence {invalid}")
             continue
         if not cites:
-            cites = _best_supporting(sentence.text, evidence, judge)
+            cites = _best_supporting(sentence.text, evidence, judge, strict)
             if not cites:
                 problems.append(f"{sentence.text!r}: no citation and no single passage supports it")
                 continue
-        issues = sentence_support(sentence.text, [evidence[n - 1].text for n in cites], judge)
+        issues = sentence_support(sentence.text, [evidence[n - 1].text for n in cites], judge, strict=strict)
         problems.extend(f"{sentence.text!r}: {issue}" for issue in issues)
         checked.append(CitedSentence(sentence.text, tuple(dict.fromkeys(cites))))
     if question.answer_type != "other" and not any(holds_answer_type(question, s.text) for s in checked):
@@ -102,8 +109,8 @@ def verify_answer(answer: str, evidence: list[Evidence], question: QuestionAnaly
     return Verification(not problems, checked, problems)
 
 
-def _best_supporting(sentence: str, evidence: list[Evidence], judge: ClaimJudge) -> tuple[int, ...]:
+def _best_supporting(sentence: str, evidence: list[Evidence], judge: ClaimJudge, strict: bool) -> tuple[int, ...]:
     for n, item in enumerate(evidence, 1):
-        if not sentence_support(sentence, [item.text], judge):
+        if not sentence_support(sentence, [item.text], judge, strict=strict):
             return (n,)
     return ()
