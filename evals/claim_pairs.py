@@ -1,10 +1,9 @@
 """Held-out claim pairs (``evals/datasets/claim_pairs.test.jsonl``): (claim, cited evidence, supported or not)
 over eval-corpus documents, which the claim judge (``qa_service/answering/judge.py``) never trained on and
 whose cases nobody tuned on. Unsupported claims caught and faithful paraphrases accepted are read for the
-verifier as served (the claim judge at its threshold: ``verify.sentence_support``; and at the strict point
-auto mode verifies at) beside the lexical checks it
-replaced (``evals/lexical_verifier.py``); the test split is gated in thresholds.toml (``[claim_pairs]``). Only
-aggregates are reported."""
+verifier as served (the claim judge behind the names check, ``verify.support_probability``, at its threshold and
+at the strict point auto mode verifies at) beside the lexical checks it replaced (``evals/lexical_verifier.py``);
+the test split is gated in thresholds.toml (``[claim_pairs]``). Only aggregates are reported."""
 
 from __future__ import annotations
 
@@ -17,7 +16,7 @@ import numpy as np
 from evals.lexical_verifier import lexical_problems
 from evals.training.judge_train import figures as figures_at
 from qa_service.answering.judge import ClaimJudge
-from qa_service.answering.verify import sentence_support
+from qa_service.answering.verify import support_probability
 
 DATASETS = Path(__file__).parent / "datasets"
 
@@ -31,14 +30,11 @@ def load_pairs(split: str) -> list[dict[str, Any]]:
 def figures(split: str, judge: ClaimJudge) -> dict[str, Any]:
     pairs = load_pairs(split)
     supported = np.asarray([p["supported"] for p in pairs])
-    served = np.asarray([not sentence_support(p["claim"], p["evidence"], judge) for p in pairs], dtype=float)
-    strict = np.asarray(
-        [not sentence_support(p["claim"], p["evidence"], judge, strict=True) for p in pairs], dtype=float
-    )
+    probability = np.asarray([support_probability(p["claim"], p["evidence"], judge) for p in pairs])
     lexical = np.asarray([not lexical_problems(p["claim"], p["evidence"]) for p in pairs], dtype=float)
     return {
         "pairs": len(pairs),
-        "verifier": figures_at(served, supported, 0.5),
-        "verifier_strict": figures_at(strict, supported, 0.5),  # auto mode's
+        "verifier": figures_at(probability, supported, judge.threshold),
+        "verifier_strict": figures_at(probability, supported, judge.strict_threshold),  # auto mode's
         "lexical": figures_at(lexical, supported, 0.5),
     }

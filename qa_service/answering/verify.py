@@ -60,6 +60,12 @@ def missing_names(sentence: str, spans: list[str]) -> list[str]:
     return sorted(n for n in named if not mentions(n, evidence_words, strict=True))
 
 
+def support_probability(sentence: str, spans: list[str], judge: ClaimJudge) -> float:
+    """What ``sentence_support`` compares with a threshold: 0 when the sentence names someone the spans do not,
+    else the claim judge's probability that the spans support it."""
+    return 0.0 if missing_names(sentence, spans) else judge.support([sentence], [spans])[0]
+
+
 def sentence_support(sentence: str, spans: list[str], judge: ClaimJudge, *, strict: bool = False) -> list[str]:
     """Problems that make ``sentence`` unsupported by ``spans`` (empty list: supported): a name the spans lack,
     else the claim judge's verdict (at its strict point when ``strict``)."""
